@@ -1,6 +1,7 @@
 /* Bounded growable buffer. The only place in ddbaudit that grows a string. */
 #include "buf.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
