@@ -8,7 +8,8 @@ struct diagnostics;
 struct command {
     const char *name;    /* the words that select it: "run", "controls lint", "template render" */
     const char *summary; /* one line for `ddbaudit --help` */
-    const char *usage;   /* the full text for `ddbaudit NAME --help`, starting "usage: ddbaudit ..." */
+    const char
+        *usage; /* the full text for `ddbaudit NAME --help`, starting "usage: ddbaudit ..." */
     /* argv[0] is the last word of the name; options follow (parse with getopt_long, reset
      * optind = 0 first). Returns DDB_OK or a negative DDB_E* code with diagnostics recorded;
      * never prints errors or exits itself. Normal output goes to stdout. */

@@ -49,8 +49,8 @@ struct evidence_call {
 };
 
 struct evidence_snapshot {
-    char *root;     /* directory */
-    char *name;     /* its last path component, e.g. "sample" */
+    char *root; /* directory */
+    char *name; /* its last path component, e.g. "sample" */
     char *account;
     char *partition;
     char **regions;
@@ -90,8 +90,7 @@ char *evidence_path(const char *account, const char *region, const char *service
 /* ---- Writing (collectors, `evidence seal`) ---- */
 
 /* A new, empty snapshot rooted at dir (not created on disk). */
-struct evidence_snapshot *evidence_new(const char *dir, const char *account,
-                                       const char *partition);
+struct evidence_snapshot *evidence_new(const char *dir, const char *account, const char *partition);
 
 /* Adds a copy of `call` (strings and parameters copied; document ignored). A call with the same
  * service/region/operation/key replaces the earlier one (collect --resume). */

@@ -67,8 +67,8 @@ int fs_write_atomic(const char *path, const void *data, size_t len, struct diagn
     snprintf(tmp, n + 16, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        int error = diag_error_at(d, DDB_ERUNTIME, path, 0, 0, 0, "cannot create: %s",
-                                  strerror(errno));
+        int error =
+            diag_error_at(d, DDB_ERUNTIME, path, 0, 0, 0, "cannot create: %s", strerror(errno));
         free(tmp);
         return error;
     }
@@ -80,8 +80,8 @@ int fs_write_atomic(const char *path, const void *data, size_t len, struct diagn
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
-            error = diag_error_at(d, DDB_ERUNTIME, path, 0, 0, 0, "write error: %s",
-                                  strerror(errno));
+            error =
+                diag_error_at(d, DDB_ERUNTIME, path, 0, 0, 0, "write error: %s", strerror(errno));
             break;
         }
         p += w;
@@ -129,8 +129,9 @@ int fs_remove_tree(const char *path, struct diagnostics *d)
 {
     struct stat st;
     if (lstat(path, &st) < 0)
-        return errno == ENOENT ? 0 : diag_error_at(d, DDB_ERUNTIME, path, 0, 0, 0, "%s",
-                                                   strerror(errno));
+        return errno == ENOENT
+                   ? 0
+                   : diag_error_at(d, DDB_ERUNTIME, path, 0, 0, 0, "%s", strerror(errno));
     if (!S_ISDIR(st.st_mode)) {
         if (unlink(path) < 0)
             return diag_error_at(d, DDB_ERUNTIME, path, 0, 0, 0, "cannot remove: %s",
@@ -151,8 +152,7 @@ int fs_remove_tree(const char *path, struct diagnostics *d)
     }
     closedir(dir);
     if (!error && rmdir(path) < 0)
-        error = diag_error_at(d, DDB_ERUNTIME, path, 0, 0, 0, "cannot remove: %s",
-                              strerror(errno));
+        error = diag_error_at(d, DDB_ERUNTIME, path, 0, 0, 0, "cannot remove: %s", strerror(errno));
     return error;
 }
 
