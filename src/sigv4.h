@@ -78,15 +78,16 @@ struct sigv4_params {
  * which wipes the token and signature. */
 struct sigv4_signed {
     /* Header signing: the headers to add to the request, in this order: X-Amz-Date (unless the
-     * request had one), X-Amz-Security-Token (when there is a token and the request had none),
-     * x-amz-content-sha256 (with SIGV4_CONTENT_SHA256_HEADER), Authorization. Names are static
-     * strings; values are owned. Query signing: X-Amz-Security-Token only with
-     * SIGV4_OMIT_SESSION_TOKEN (it goes in the query otherwise); nothing else. */
+     * request had one), X-Amz-Security-Token (when there is a token and the request had none;
+     * unsigned with SIGV4_OMIT_SESSION_TOKEN), x-amz-content-sha256 (with
+     * SIGV4_CONTENT_SHA256_HEADER), Authorization. Names are static strings; values are owned.
+     * Query signing adds no headers. */
     struct sigv4_header headers[SIGV4_MAX_ADDED_HEADERS];
     size_t header_count;
     /* Query signing: the complete query string to send (without '?'): the request's own
-     * parameters, canonically encoded and sorted, followed by the X-Amz-* parameters and
-     * X-Amz-Signature last. NULL for header signing. */
+     * parameters and the X-Amz-* ones, canonically encoded and sorted, then X-Amz-Signature,
+     * then X-Amz-Security-Token when SIGV4_OMIT_SESSION_TOKEN kept it out of the signature.
+     * NULL for header signing. */
     char *query;
     /* For tests and --debug output that must not contain secrets: the canonical request and the
      * string to sign contain no secret key (the canonical request does contain the session token
