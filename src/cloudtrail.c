@@ -1,0 +1,896 @@
+/* Streaming CloudTrail reader: zlib inflate into a record boundary finder, then jansson for the
+ * records that pass a cheap eventSource pre-filter. It only finds and decodes events; deciding
+ * what an event means is activity.c's job. Damage is a warning with file and offset, never fatal.
+ */
+#define _GNU_SOURCE /* memmem: glibc's two-way search is the pre-filter's whole cost */
+#include "cloudtrail.h"
+#include "buf.h"
+#include "diag.h"
+#include "fsutil.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#define CHUNK_SIZE ((size_t)256 << 10)
+#define KEY_MAX 16
+#define NO_CAPTURE ((size_t)-1)
+#define WARNINGS_PER_FILE                                                                          \
+    20 /* a file of a million broken records must not fill memory with diagnostics */
+
+const char *const cloudtrail_default_sources[] = {
+    "dynamodb.amazonaws.com",
+    "kms.amazonaws.com",
+    "iam.amazonaws.com",
+};
+const size_t cloudtrail_default_source_count =
+    sizeof(cloudtrail_default_sources) / sizeof(cloudtrail_default_sources[0]);
+
+/* Per-file state of the boundary finder. It tracks only what it needs to find where each
+ * record starts and ends (string/escape state, container depth, the key of the top-level
+ * array); validating JSON is left to jansson, one record at a time. */
+struct reader {
+    struct cloudtrail_scan *scan;
+    size_t file_index;
+    const char *name;
+    cloudtrail_event_fn fn;
+    void *ctx;
+    struct diagnostics *d;
+
+    uint64_t offset; /* decompressed bytes before the current chunk */
+    int depth;
+    int in_string;
+    int escape;
+    int unicode_escape; /* the current record has a \u escape: the pre-filter cannot trust it */
+    int top_is_object;
+    int key_capture;
+    char key[KEY_MAX];
+    size_t key_len;
+    int records_depth; /* depth of the Records/Events array interior; 0 = none */
+    int skipping_value;
+    int stopped; /* unreadable junk: the rest of the file is skipped */
+
+    int capturing;
+    int capture_depth;
+    int oversize;
+    uint64_t record_start;
+    uint64_t page;
+    uint64_t index;
+    uint64_t record_index;
+    uint64_t warnings;
+    struct buf record;
+    struct buf scratch;
+};
+
+static unsigned char string_special[256];
+
+static void init_tables(void)
+{
+    string_special['"'] = 1;
+    string_special['\\'] = 1;
+}
+
+static struct cloudtrail_file *current_file(struct reader *r)
+{
+    return &r->scan->files[r->file_index];
+}
+
+static void mark_damaged(struct reader *r, enum cloudtrail_file_status status)
+{
+    struct cloudtrail_file *file = current_file(r);
+    if (file->status < status)
+        file->status = status;
+}
+
+static void warn(struct reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void warn(struct reader *r, const char *fmt, ...)
+{
+    if (r->warnings++ >= WARNINGS_PER_FILE)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    diag_vadd(r->d, DIAG_WARNING, r->name, 0, 0, 0, fmt, ap);
+    va_end(ap);
+}
+
+void cloudtrail_scan_init(struct cloudtrail_scan *scan, const struct cloudtrail_options *options)
+{
+    memset(scan, 0, sizeof(*scan));
+    if (options)
+        scan->options = *options;
+    if (!scan->options.sources) {
+        scan->options.sources = cloudtrail_default_sources;
+        scan->options.source_count = cloudtrail_default_source_count;
+    }
+    if (!scan->options.max_record)
+        scan->options.max_record = CLOUDTRAIL_DEFAULT_MAX_RECORD;
+    init_tables();
+}
+
+void cloudtrail_scan_free(struct cloudtrail_scan *scan)
+{
+    for (size_t i = 0; i < scan->file_count; i++)
+        free(scan->files[i].path);
+    free(scan->files);
+    memset(scan, 0, sizeof(*scan));
+}
+
+static int add_file(struct cloudtrail_scan *scan, const char *path, size_t *index)
+{
+    if (scan->file_count == scan->file_capacity) {
+        size_t capacity = scan->file_capacity ? scan->file_capacity * 2 : 16;
+        struct cloudtrail_file *files = realloc(scan->files, capacity * sizeof(*files));
+        if (!files)
+            return -1;
+        scan->files = files;
+        scan->file_capacity = capacity;
+    }
+    struct cloudtrail_file *file = &scan->files[scan->file_count];
+    memset(file, 0, sizeof(*file));
+    file->path = strdup(path);
+    if (!file->path)
+        return -1;
+    *index = scan->file_count++;
+    return 0;
+}
+
+const char *cloudtrail_shape_name(enum cloudtrail_shape shape)
+{
+    switch (shape) {
+    case CLOUDTRAIL_SHAPE_RECORDS:
+        return "records";
+    case CLOUDTRAIL_SHAPE_EVENTS:
+        return "lookup-events";
+    case CLOUDTRAIL_SHAPE_LINES:
+        return "lines";
+    case CLOUDTRAIL_SHAPE_ARRAY:
+        return "array";
+    default:
+        return "unknown";
+    }
+}
+
+const char *cloudtrail_file_status_name(enum cloudtrail_file_status status)
+{
+    switch (status) {
+    case CLOUDTRAIL_FILE_OK:
+        return "ok";
+    case CLOUDTRAIL_FILE_DAMAGED:
+        return "damaged";
+    case CLOUDTRAIL_FILE_TRUNCATED:
+        return "truncated";
+    default:
+        return "unreadable";
+    }
+}
+
+/* Copies `in` to `out` with every ill-formed UTF-8 sequence replaced by U+FFFD, as jq does, so
+ * a byte of garbage in a userAgent cannot hide a DeleteTable from the audit. */
+static int utf8_repair(struct buf *out, const unsigned char *in, size_t len)
+{
+    static const char replacement[] = "\xEF\xBF\xBD";
+    buf_reset(out);
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = in[i];
+        size_t need = 0;
+        unsigned char low = 0x80, high = 0xBF;
+        if (c < 0x80)
+            need = 0;
+        else if (c >= 0xC2 && c <= 0xDF)
+            need = 1;
+        else if (c >= 0xE0 && c <= 0xEF) {
+            need = 2;
+            if (c == 0xE0)
+                low = 0xA0; /* no overlongs */
+            if (c == 0xED)
+                high = 0x9F; /* no surrogates */
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            need = 3;
+            if (c == 0xF0)
+                low = 0x90;
+            if (c == 0xF4)
+                high = 0x8F;
+        } else {
+            if (buf_append(out, replacement, 3) < 0)
+                return -1;
+            i++;
+            continue;
+        }
+        size_t ok = 1;
+        for (size_t k = 1; k <= need; k++) {
+            if (i + k >= len) {
+                ok = 0;
+                break;
+            }
+            unsigned char next = in[i + k];
+            unsigned char lo = k == 1 ? low : 0x80, hi = k == 1 ? high : 0xBF;
+            if (next < lo || next > hi) {
+                ok = 0;
+                break;
+            }
+        }
+        if (!ok) {
+            if (buf_append(out, replacement, 3) < 0)
+                return -1;
+            i++;
+            continue;
+        }
+        if (buf_append(out, in + i, need + 1) < 0)
+            return -1;
+        i += need + 1;
+    }
+    return 0;
+}
+
+/* Parses one record the way jq would accept it: NUL escapes allowed, integers too large for
+ * json_int_t read as reals, ill-formed UTF-8 replaced. Returns NULL with `error` set. */
+static json_t *parse_record(struct reader *r, const char *data, size_t len, json_error_t *error)
+{
+    size_t flags = JSON_ALLOW_NUL;
+    json_t *value = json_loadb(data, len, flags, error);
+    if (!value && json_error_code(error) == json_error_numeric_overflow) {
+        flags |= JSON_DECODE_INT_AS_REAL;
+        value = json_loadb(data, len, flags, error);
+    }
+    if (!value && json_error_code(error) == json_error_invalid_utf8) {
+        if (utf8_repair(&r->scratch, (const unsigned char *)data, len) < 0)
+            return NULL;
+        warn(r, "record at byte %llu has invalid UTF-8; read with U+FFFD replacements",
+             (unsigned long long)r->record_start);
+        value = json_loadb(r->scratch.data, r->scratch.len, flags, error);
+        if (!value && json_error_code(error) == json_error_numeric_overflow)
+            value =
+                json_loadb(r->scratch.data, r->scratch.len, flags | JSON_DECODE_INT_AS_REAL, error);
+    }
+    return value;
+}
+
+static int wanted_source(const struct cloudtrail_options *options, const char *source)
+{
+    for (size_t i = 0; i < options->source_count; i++)
+        if (strcmp(options->sources[i], source) == 0)
+            return 1;
+    return 0;
+}
+
+/* The pre-filter: a record can only be wanted if one of the wanted eventSource names occurs in
+ * its bytes. A \u escape could spell the name differently, so such records are always parsed. */
+static int may_be_wanted(const struct reader *r)
+{
+    if (r->unicode_escape)
+        return 1;
+    const struct cloudtrail_options *options = &r->scan->options;
+    for (size_t i = 0; i < options->source_count; i++)
+        if (memmem(r->record.data, r->record.len, options->sources[i], strlen(options->sources[i])))
+            return 1;
+    return 0;
+}
+
+static int finish_record(struct reader *r, enum cloudtrail_shape shape)
+{
+    struct cloudtrail_file *file = current_file(r);
+    int error = 0;
+    json_t *record = NULL, *inner = NULL;
+    if (file->shape == CLOUDTRAIL_SHAPE_UNKNOWN)
+        file->shape = shape;
+    file->records++;
+    r->scan->records++;
+    if (r->oversize) {
+        warn(r, "record at byte %llu is larger than the %zu-byte record limit; skipped",
+             (unsigned long long)r->record_start, r->scan->options.max_record);
+        file->skipped++;
+        mark_damaged(r, CLOUDTRAIL_FILE_DAMAGED);
+        goto done;
+    }
+    if (!may_be_wanted(r)) {
+        r->scan->prefiltered++;
+        goto done;
+    }
+    json_error_t json_error;
+    record = parse_record(r, r->record.data, r->record.len, &json_error);
+    if (!record) {
+        warn(r, "record at byte %llu is not valid JSON: %s (at byte %llu)",
+             (unsigned long long)r->record_start, json_error.text,
+             (unsigned long long)(r->record_start + (uint64_t)json_error.position));
+        file->skipped++;
+        mark_damaged(r, CLOUDTRAIL_FILE_DAMAGED);
+        goto done;
+    }
+    json_t *event = record;
+    /* LookupEvents wraps the record as a JSON string in CloudTrailEvent. */
+    json_t *wrapped = json_object_get(record, "CloudTrailEvent");
+    if (json_is_string(wrapped)) {
+        inner =
+            parse_record(r, json_string_value(wrapped), json_string_length(wrapped), &json_error);
+        if (!json_is_object(inner)) {
+            warn(r, "event at byte %llu has a CloudTrailEvent that is not a JSON object: %s",
+                 (unsigned long long)r->record_start, inner ? "wrong type" : json_error.text);
+            file->skipped++;
+            mark_damaged(r, CLOUDTRAIL_FILE_DAMAGED);
+            goto done;
+        }
+        event = inner;
+    }
+    const char *source = json_string_value(json_object_get(event, "eventSource"));
+    if (!source || !wanted_source(&r->scan->options, source))
+        goto done;
+    file->kept++;
+    r->scan->kept++;
+    struct cloudtrail_source where = {
+        .file_index = r->file_index,
+        .offset = r->record_start,
+        .page = r->page,
+        .index = r->record_index,
+    };
+    error = r->fn ? r->fn(r->ctx, event, &where) : 0;
+done:
+    json_decref(inner);
+    json_decref(record);
+    buf_reset(&r->record);
+    r->capturing = 0;
+    r->oversize = 0;
+    r->unicode_escape = 0;
+    return error;
+}
+
+static void capture(struct reader *r, const unsigned char *data, size_t len)
+{
+    if (r->oversize || len == 0)
+        return;
+    if (buf_append(&r->record, data, len) < 0) {
+        r->oversize = 1;
+        buf_free(&r->record); /* give the memory back while the rest of the record streams by */
+        buf_init(&r->record, r->scan->options.max_record);
+    }
+}
+
+static void start_capture(struct reader *r, uint64_t at, int depth)
+{
+    r->capturing = 1;
+    r->capture_depth = depth;
+    r->record_start = at;
+    r->oversize = 0;
+    r->unicode_escape = 0;
+    buf_reset(&r->record);
+}
+
+static int key_is(const struct reader *r, const char *key)
+{
+    size_t len = strlen(key);
+    return r->key_len == len && memcmp(r->key, key, len) == 0;
+}
+
+static void junk(struct reader *r, uint64_t at, unsigned char c)
+{
+    if (c >= 0x20 && c < 0x7f)
+        warn(r, "byte %llu: unexpected '%c' outside any record; rest of file skipped",
+             (unsigned long long)at, c);
+    else
+        warn(r,
+             "byte %llu: unexpected byte 0x%02x outside any record (not JSON?); rest "
+             "of file skipped",
+             (unsigned long long)at, c);
+    mark_damaged(r, CLOUDTRAIL_FILE_DAMAGED);
+    r->stopped = 1;
+}
+
+static void not_an_object(struct reader *r, uint64_t at)
+{
+    warn(r, "byte %llu: record %llu is not an object; skipped", (unsigned long long)at,
+         (unsigned long long)r->index);
+    struct cloudtrail_file *file = current_file(r);
+    file->records++;
+    file->skipped++;
+    r->scan->records++;
+    mark_damaged(r, CLOUDTRAIL_FILE_DAMAGED);
+    r->skipping_value = 1;
+    r->index++;
+}
+
+/* Feeds decompressed bytes through the boundary finder. Returns the callback's error, if any. */
+static int feed(struct reader *r, const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+    size_t from = r->capturing ? 0 : NO_CAPTURE;
+    int error = 0;
+    while (i < n && !r->stopped) {
+        unsigned char c = p[i];
+        if (r->in_string) {
+            if (r->escape) {
+                r->escape = 0;
+                if (c == 'u')
+                    r->unicode_escape = 1;
+                i++;
+                continue;
+            }
+            if (!r->key_capture) {
+                while (i < n && !string_special[p[i]])
+                    i++;
+                if (i == n)
+                    break;
+                c = p[i];
+            }
+            if (c == '\\')
+                r->escape = 1;
+            else if (c == '"') {
+                r->in_string = 0;
+                r->key_capture = 0;
+            } else if (r->key_len < KEY_MAX)
+                r->key[r->key_len++] = (char)c;
+            else
+                r->key_len = KEY_MAX; /* too long to be Records/Events; key_is fails */
+            i++;
+            continue;
+        }
+        uint64_t at = r->offset + i;
+        switch (c) {
+        case ' ':
+        case '\n':
+        case '\r':
+        case '\t':
+            break;
+        case '"':
+            r->in_string = 1;
+            if (r->depth == 0)
+                junk(r, at, c);
+            else if (r->depth == 1 && r->top_is_object && !r->records_depth) {
+                r->key_capture = 1;
+                r->key_len = 0;
+            } else if (r->depth == r->records_depth && !r->capturing && !r->skipping_value)
+                not_an_object(r, at);
+            break;
+        case '{':
+        case '[':
+            if (r->depth == 0) {
+                r->index = 0;
+                r->records_depth = 0;
+                r->skipping_value = 0;
+                r->top_is_object = c == '{';
+                if (c == '{') {
+                    start_capture(r, at, 0); /* an event per line, unless it is a wrapper */
+                    r->record_index = 0;
+                    from = i;
+                } else
+                    r->records_depth = 1;
+            } else if (r->depth == r->records_depth && !r->capturing && !r->skipping_value) {
+                if (c == '{') {
+                    start_capture(r, at, r->depth);
+                    r->record_index = r->index++;
+                    from = i;
+                } else
+                    not_an_object(r, at);
+            } else if (c == '[' && r->depth == 1 && r->top_is_object && !r->records_depth &&
+                       (key_is(r, "Records") || key_is(r, "Events"))) {
+                current_file(r)->shape =
+                    key_is(r, "Records") ? CLOUDTRAIL_SHAPE_RECORDS : CLOUDTRAIL_SHAPE_EVENTS;
+                r->records_depth = 2;
+                r->capturing = 0; /* it is a wrapper, not an event */
+                buf_reset(&r->record);
+                if (r->oversize) {
+                    buf_free(&r->record);
+                    buf_init(&r->record, r->scan->options.max_record);
+                    r->oversize = 0;
+                }
+                from = NO_CAPTURE;
+            }
+            r->depth++;
+            break;
+        case '}':
+        case ']':
+            if (r->depth == 0) {
+                junk(r, at, c);
+                break;
+            }
+            r->depth--;
+            if (r->capturing && r->depth == r->capture_depth) {
+                capture(r, p + from, i + 1 - from);
+                from = NO_CAPTURE;
+                error = finish_record(r, r->depth == 0
+                                             ? CLOUDTRAIL_SHAPE_LINES
+                                             : (r->records_depth == 1 ? CLOUDTRAIL_SHAPE_ARRAY
+                                                                      : CLOUDTRAIL_SHAPE_RECORDS));
+                if (error < 0)
+                    return error;
+            } else if (r->records_depth && r->depth == r->records_depth - 1) {
+                r->records_depth = 0;
+                r->skipping_value = 0;
+            }
+            if (r->depth == 0)
+                r->page++;
+            break;
+        case ',':
+            if (r->depth == r->records_depth)
+                r->skipping_value = 0;
+            break;
+        default:
+            if (r->depth == 0)
+                junk(r, at, c);
+            else if (r->depth == r->records_depth && !r->capturing && !r->skipping_value)
+                not_an_object(r, at);
+            break;
+        }
+        i++;
+    }
+    if (r->capturing && from != NO_CAPTURE && !r->stopped)
+        capture(r, p + from, n - from);
+    r->offset += n;
+    return error;
+}
+
+static void finish_stream(struct reader *r)
+{
+    if (!r->stopped && (r->depth > 0 || r->in_string)) {
+        if (r->capturing)
+            warn(r, "byte %llu: file ends inside the record that starts at byte %llu",
+                 (unsigned long long)r->offset, (unsigned long long)r->record_start);
+        else
+            warn(r, "byte %llu: file ends before its JSON closes", (unsigned long long)r->offset);
+        if (r->capturing) {
+            current_file(r)->skipped++;
+            current_file(r)->records++;
+            r->scan->records++;
+        }
+        mark_damaged(r, CLOUDTRAIL_FILE_TRUNCATED);
+    }
+    if (r->warnings > WARNINGS_PER_FILE)
+        diag_warning_at(r->d, r->name, 0, 0, 0, "%llu more problems in this file not shown",
+                        (unsigned long long)(r->warnings - WARNINGS_PER_FILE));
+}
+
+static void reader_init(struct reader *r, struct cloudtrail_scan *scan, size_t file_index,
+                        cloudtrail_event_fn fn, void *ctx, struct diagnostics *d)
+{
+    memset(r, 0, sizeof(*r));
+    r->scan = scan;
+    r->file_index = file_index;
+    r->name = scan->files[file_index].path;
+    r->fn = fn;
+    r->ctx = ctx;
+    r->d = d;
+    buf_init(&r->record, scan->options.max_record);
+    buf_init(&r->scratch, scan->options.max_record + scan->options.max_record / 2);
+}
+
+static void reader_free(struct reader *r)
+{
+    buf_free(&r->record);
+    buf_free(&r->scratch);
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t len = strlen(s), suffix_len = strlen(suffix);
+    return len >= suffix_len && strcmp(s + len - suffix_len, suffix) == 0;
+}
+
+/* Pulls bytes from a FILE or from memory. */
+struct input {
+    FILE *file;
+    const unsigned char *data;
+    size_t len;
+    size_t pos;
+};
+
+static size_t input_read(struct input *in, unsigned char *out, size_t want)
+{
+    if (in->file)
+        return fread(out, 1, want, in->file);
+    size_t n = in->len - in->pos < want ? in->len - in->pos : want;
+    memcpy(out, in->data + in->pos, n);
+    in->pos += n;
+    return n;
+}
+
+/* Streams one input through inflate (when it starts with the gzip magic) and the finder,
+ * hashing the raw bytes on the way. Concatenated gzip members are read as one stream, as
+ * gzip(1) does. */
+static int scan_input(struct reader *r, struct input *in)
+{
+    struct cloudtrail_file *file = current_file(r);
+    int error = 0, inflating = 0, stream_ended = 0;
+    z_stream z;
+    memset(&z, 0, sizeof(z));
+    unsigned char *raw = malloc(CHUNK_SIZE), *plain = malloc(CHUNK_SIZE);
+    EVP_MD_CTX *sha = EVP_MD_CTX_new();
+    if (!raw || !plain || !sha) {
+        error = diag_error(r->d, DDB_ERUNTIME, "out of memory");
+        goto done;
+    }
+    EVP_DigestInit_ex(sha, EVP_sha256(), NULL);
+    uint64_t raw_total = 0;
+    int first = 1;
+    for (;;) {
+        size_t n = input_read(in, raw, CHUNK_SIZE);
+        if (n == 0)
+            break;
+        EVP_DigestUpdate(sha, raw, n);
+        if (first) {
+            first = 0;
+            if (n >= 2 && raw[0] == 0x1f && raw[1] == 0x8b) {
+                if (inflateInit2(&z, 15 + 16) != Z_OK) {
+                    error = diag_error(r->d, DDB_ERUNTIME, "out of memory");
+                    goto done;
+                }
+                inflating = 1;
+                file->compressed = 1;
+            } else if (has_suffix(r->name, ".gz")) {
+                warn(r, "named .gz but not gzip data; read as plain JSON");
+            }
+        }
+        if (!inflating) {
+            raw_total += n;
+            if ((error = feed(r, raw, n)) < 0)
+                goto done;
+            if (r->stopped)
+                break;
+            continue;
+        }
+        z.next_in = raw;
+        z.avail_in = (uInt)n;
+        while (!r->stopped) {
+            if (stream_ended) {
+                if (z.avail_in == 0)
+                    break;
+                /* Another gzip member follows, or trailing junk. */
+                if (z.avail_in >= 2 && z.next_in[0] == 0x1f && z.next_in[1] == 0x8b) {
+                    inflateReset(&z);
+                    stream_ended = 0;
+                } else {
+                    warn(r, "compressed byte %llu: data after the end of the gzip stream; ignored",
+                         (unsigned long long)(raw_total + (n - z.avail_in)));
+                    mark_damaged(r, CLOUDTRAIL_FILE_DAMAGED);
+                    z.avail_in = 0;
+                    break;
+                }
+            }
+            z.next_out = plain;
+            z.avail_out = (uInt)CHUNK_SIZE;
+            int status = inflate(&z, Z_NO_FLUSH);
+            size_t produced = CHUNK_SIZE - z.avail_out;
+            if (status != Z_OK && status != Z_STREAM_END && status != Z_BUF_ERROR) {
+                warn(r,
+                     "compressed byte %llu (decompressed byte %llu): gzip data is damaged (%s); "
+                     "rest of file skipped",
+                     (unsigned long long)(raw_total + (n - z.avail_in)),
+                     (unsigned long long)(r->offset + produced), z.msg ? z.msg : "inflate failed");
+                mark_damaged(r, CLOUDTRAIL_FILE_DAMAGED);
+                if ((error = feed(r, plain, produced)) < 0)
+                    goto done;
+                r->stopped = 1;
+                break;
+            }
+            if ((error = feed(r, plain, produced)) < 0)
+                goto done;
+            if (status == Z_STREAM_END) {
+                stream_ended = 1;
+                continue;
+            }
+            if (z.avail_out != 0) /* all input consumed; inflate wants more */
+                break;
+        }
+        raw_total += n;
+        if (r->stopped)
+            break;
+    }
+    if (in->file && ferror(in->file)) {
+        warn(r, "read error after byte %llu: %s", (unsigned long long)raw_total, strerror(errno));
+        mark_damaged(r, CLOUDTRAIL_FILE_TRUNCATED);
+    } else if (inflating && !stream_ended && !r->stopped) {
+        warn(r, "compressed byte %llu (decompressed byte %llu): gzip stream is truncated",
+             (unsigned long long)raw_total, (unsigned long long)r->offset);
+        mark_damaged(r, CLOUDTRAIL_FILE_TRUNCATED);
+    }
+    finish_stream(r);
+    unsigned char digest[DIGEST_SHA256_LEN];
+    unsigned int digest_len = 0;
+    EVP_DigestFinal_ex(sha, digest, &digest_len);
+    digest_to_hex(digest, sizeof(digest), file->sha256);
+    file->size = raw_total;
+    file->content_size = r->offset;
+done:
+    if (inflating)
+        inflateEnd(&z);
+    EVP_MD_CTX_free(sha);
+    free(raw);
+    free(plain);
+    return error;
+}
+
+static int scan_one_file(struct cloudtrail_scan *scan, const char *path, cloudtrail_event_fn fn,
+                         void *ctx, struct diagnostics *d)
+{
+    size_t index;
+    if (add_file(scan, path, &index) < 0)
+        return diag_error(d, DDB_ERUNTIME, "out of memory");
+    struct input in = {.file = fopen(path, "rb")};
+    if (!in.file) {
+        scan->files[index].status = CLOUDTRAIL_FILE_UNREADABLE;
+        diag_warning_at(d, path, 0, 0, 0, "cannot read: %s", strerror(errno));
+        return DDB_EINPUT;
+    }
+    struct reader r;
+    reader_init(&r, scan, index, fn, ctx, d);
+    int error = scan_input(&r, &in);
+    reader_free(&r);
+    fclose(in.file);
+    return error;
+}
+
+int cloudtrail_scan_memory(struct cloudtrail_scan *scan, const char *name, const void *data,
+                           size_t len, cloudtrail_event_fn fn, void *ctx, struct diagnostics *d)
+{
+    size_t index;
+    if (add_file(scan, name, &index) < 0)
+        return diag_error(d, DDB_ERUNTIME, "out of memory");
+    struct input in = {.data = data, .len = len};
+    struct reader r;
+    reader_init(&r, scan, index, fn, ctx, d);
+    int error = scan_input(&r, &in);
+    reader_free(&r);
+    return error;
+}
+
+struct path_list {
+    char **paths;
+    size_t count;
+    size_t capacity;
+};
+
+static int path_list_add(struct path_list *list, char *path)
+{
+    if (list->count == list->capacity) {
+        size_t capacity = list->capacity ? list->capacity * 2 : 64;
+        char **paths = realloc(list->paths, capacity * sizeof(*paths));
+        if (!paths)
+            return -1;
+        list->paths = paths;
+        list->capacity = capacity;
+    }
+    list->paths[list->count++] = path;
+    return 0;
+}
+
+static int is_log_name(const char *name)
+{
+    return has_suffix(name, ".json") || has_suffix(name, ".json.gz") || has_suffix(name, ".gz");
+}
+
+/* Collects log files under `dir`. Symlinked directories are not followed (no loops); digest
+ * files live under CloudTrail-Digest/ and are cloudtrail_digest.c's business. */
+static int collect(struct path_list *list, const char *dir, struct diagnostics *d)
+{
+    DIR *handle = opendir(dir);
+    if (!handle) {
+        diag_warning_at(d, dir, 0, 0, 0, "cannot list directory: %s", strerror(errno));
+        return 0;
+    }
+    int error = 0;
+    struct dirent *entry;
+    while ((entry = readdir(handle))) {
+        const char *name = entry->d_name;
+        if (name[0] == '.' || strcmp(name, "CloudTrail-Digest") == 0)
+            continue;
+        char *path = fs_join(dir, name);
+        if (!path) {
+            error = diag_error(d, DDB_ERUNTIME, "out of memory");
+            break;
+        }
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+            error = collect(list, path, d);
+            free(path);
+            if (error < 0)
+                break;
+        } else if (is_log_name(name) && (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))) {
+            if (path_list_add(list, path) < 0) {
+                free(path);
+                error = diag_error(d, DDB_ERUNTIME, "out of memory");
+                break;
+            }
+        } else
+            free(path);
+    }
+    closedir(handle);
+    return error;
+}
+
+static int compare_paths(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int cloudtrail_scan_path(struct cloudtrail_scan *scan, const char *path, cloudtrail_event_fn fn,
+                         void *ctx, struct diagnostics *d)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return scan_one_file(scan, path, fn, ctx, d);
+    struct path_list list = {0};
+    int error = collect(&list, path, d);
+    if (error == 0) {
+        qsort(list.paths, list.count, sizeof(*list.paths), compare_paths);
+        for (size_t i = 0; i < list.count && error >= 0; i++) {
+            int file_error = scan_one_file(scan, list.paths[i], fn, ctx, d);
+            if (file_error < 0 && file_error != DDB_EINPUT)
+                error = file_error;
+        }
+    }
+    for (size_t i = 0; i < list.count; i++)
+        free(list.paths[i]);
+    free(list.paths);
+    return error;
+}
+
+int cloudtrail_read_content(char **out, size_t *len, const char *path, size_t max,
+                            struct diagnostics *d)
+{
+    int error = 0;
+    struct buf content;
+    buf_init(&content, max);
+    gzFile file = gzopen(path, "rb"); /* reads plain files transparently */
+    if (!file) {
+        error = diag_error_at(d, DDB_ERUNTIME, path, 0, 0, 0, "cannot read: %s", strerror(errno));
+        goto done;
+    }
+    char chunk[65536];
+    int n;
+    while ((n = gzread(file, chunk, sizeof(chunk))) > 0) {
+        if (buf_append(&content, chunk, (size_t)n) < 0) {
+            error = diag_error_at(d, DDB_EINPUT, path, 0, 0, 0, "larger than %zu bytes", max);
+            goto done;
+        }
+    }
+    if (n < 0) {
+        int code;
+        const char *message = gzerror(file, &code);
+        error = diag_error_at(d, DDB_EINPUT, path, 0, 0, 0, "damaged gzip data: %s", message);
+        goto done;
+    }
+    *len = content.len;
+    *out = buf_detach(&content);
+done:
+    if (file)
+        gzclose(file);
+    buf_free(&content);
+    return error;
+}
+
+int cloudtrail_content_sha256(char hex[DIGEST_SHA256_HEX_LEN + 1], const char *path,
+                              struct diagnostics *d)
+{
+    int error = 0;
+    EVP_MD_CTX *sha = EVP_MD_CTX_new();
+    gzFile file = gzopen(path, "rb");
+    if (!file || !sha) {
+        error = diag_error_at(d, DDB_ERUNTIME, path, 0, 0, 0, "cannot read: %s", strerror(errno));
+        goto done;
+    }
+    EVP_DigestInit_ex(sha, EVP_sha256(), NULL);
+    char chunk[65536];
+    int n;
+    while ((n = gzread(file, chunk, sizeof(chunk))) > 0)
+        EVP_DigestUpdate(sha, chunk, (size_t)n);
+    if (n < 0) {
+        int code;
+        error = diag_error_at(d, DDB_EINPUT, path, 0, 0, 0, "damaged gzip data: %s",
+                              gzerror(file, &code));
+        goto done;
+    }
+    unsigned char digest[DIGEST_SHA256_LEN];
+    unsigned int digest_len = 0;
+    EVP_DigestFinal_ex(sha, digest, &digest_len);
+    digest_to_hex(digest, sizeof(digest), hex);
+done:
+    if (file)
+        gzclose(file);
+    EVP_MD_CTX_free(sha);
+    return error;
+}
