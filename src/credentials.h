@@ -66,19 +66,28 @@ struct credentials {
     struct credentials_source *source;
 };
 
-/* Resolves credentials in the AWS CLI order:
- *   1. profile chosen by --profile or AWS_PROFILE (if either is set, only that profile is used)
- *   2. environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
- *   3. web identity: AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (+ AWS_ROLE_SESSION_NAME)
- *   4. the "default" profile in the shared files (AWS_SHARED_CREDENTIALS_FILE,
- *      AWS_CONFIG_FILE, default ~/.aws/credentials and ~/.aws/config), where a profile may be
- *      static keys, role_arn + source_profile / credential_source, web_identity_token_file,
- *      sso_session or sso_start_url, or credential_process
- *   5. container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI)
- *   6. EC2 instance metadata (IMDSv2)
+/* Resolves credentials in the AWS CLI (botocore) order:
+ *   1. environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (skipped when
+ *      --profile is given; AWS_PROFILE does not outrank them, as in the CLI)
+ *   2. web identity from the environment: AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN
+ *      (+ AWS_ROLE_SESSION_NAME), also skipped with --profile
+ *   3. the profile (options->profile, else AWS_PROFILE, else "default") in the shared files
+ *      (AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE, default ~/.aws/config and
+ *      ~/.aws/credentials), in this order: role_arn + web_identity_token_file; role_arn +
+ *      source_profile | credential_source (external_id, role_session_name, duration_seconds);
+ *      sso_session or sso_start_url (IAM Identity Center, token from `aws sso login`); static
+ *      keys in the credentials file; credential_process; static keys in the config file.
+ *      A profile named by --profile or AWS_PROFILE must exist and must yield credentials.
+ *   4. container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI / _FULL_URI, with
+ *      AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE])
+ *   5. EC2 instance metadata, IMDSv2 (only with a transport; not when disable_imds or
+ *      AWS_EC2_METADATA_DISABLED=true)
+ * STS calls go to the regional endpoint of options->region > AWS_REGION > AWS_DEFAULT_REGION >
+ * the profile's region > us-east-1 (AWS_ENDPOINT_URL_STS is honoured, see endpoints.h).
  * Returns 0 with *out owned by the caller (credentials_free), or DDB_EUSAGE (no credentials,
  * bad profile), DDB_EINPUT (malformed file or answer) or DDB_ERUNTIME (I/O, transport, process
- * failure) with a diagnostic naming the source and never a secret. */
+ * failure) with a diagnostic naming the source and never a secret. Not thread-safe: callers that
+ * share one struct credentials across threads serialise load/refresh. */
 int credentials_load(struct credentials **out, const struct credentials_options *options,
                      struct diagnostics *d);
 
