@@ -173,8 +173,8 @@ json_t *yamlfile_to_json(yaml_document_t *doc, yaml_node_t *node)
              pair < node->data.mapping.pairs.top; pair++) {
             const char *k = yamlfile_scalar(yaml_document_get_node(doc, pair->key));
             if (k)
-                json_object_set_new(object, k,
-                                    yamlfile_to_json(doc, yaml_document_get_node(doc, pair->value)));
+                json_object_set_new(
+                    object, k, yamlfile_to_json(doc, yaml_document_get_node(doc, pair->value)));
         }
         return object;
     }

@@ -1,0 +1,537 @@
+/* Table checks: encryption at rest (DDB-04), replicas (DDB-18), point-in-time recovery (DDB-19),
+ * backups and deletion protection (DDB-20), tags (DDB-21), capacity (DDB-23) and client-side
+ * encryption (DDB-24). Each reads the per-table evidence and fails closed when it is missing. */
+#include "attestations.h"
+#include "catalog.h"
+#include "check.h"
+#include "date.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- encryption levels */
+
+/* Weakest to strongest; see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/
+ * EncryptionAtRest.html for the three key types a table can use. */
+enum key_level { KEY_AWS_OWNED, KEY_AWS_MANAGED, KEY_CUSTOMER_MANAGED, KEY_UNKNOWN };
+static const char *const level_names[] = {"aws_owned", "aws_managed", "customer_managed"};
+static const char *const level_words[] = {"an AWS owned key", "the AWS managed key",
+                                          "a customer managed key", "an unknown key"};
+
+static int level_parse(const char *name, enum key_level *out)
+{
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(name, level_names[i])) {
+            *out = (enum key_level)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* Splits a KMS key ARN into region and key id. */
+static int kms_key_parts(const char *arn, char *region, size_t region_size, char *key_id,
+                         size_t key_size)
+{
+    /* arn:aws:kms:eu-west-1:111122223333:key/1234abcd-... */
+    const char *p = arn;
+    for (int field = 0; field < 3; field++) {
+        p = strchr(p, ':');
+        if (!p)
+            return -1;
+        p++;
+    }
+    const char *end = strchr(p, ':');
+    const char *key = strstr(arn, ":key/");
+    if (!end || !key || (size_t)(end - p) >= region_size)
+        return -1;
+    snprintf(region, region_size, "%.*s", (int)(end - p), p);
+    snprintf(key_id, key_size, "%s", key + 5);
+    return 0;
+}
+
+/* Decides the key level of a table from DescribeTable (and kms DescribeKey when a KMS key is
+ * named), citing both in `finding_evidence` by adding them to a scratch finding. Returns the
+ * level, or KEY_UNKNOWN after adding a Review finding for `resource`. */
+struct encryption {
+    enum key_level level;
+    const struct evidence_call *describe_table;
+    const struct evidence_call *describe_key;
+    const char *key_arn;
+    const char *status; /* SSEDescription.Status, NULL when absent */
+};
+
+static int table_encryption(struct check_context *ctx, const char *region, const char *table,
+                            const char *resource, struct encryption *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->level = KEY_UNKNOWN;
+    out->describe_table = check_require(ctx, resource, region, "dynamodb", "DescribeTable", table);
+    if (!out->describe_table)
+        return -1;
+    json_t *sse = json_pointer_get(out->describe_table->document, "/Table/SSEDescription");
+    if (!sse) {
+        /* No SSEDescription means the default: an AWS owned key. */
+        out->level = KEY_AWS_OWNED;
+        return 0;
+    }
+    out->status = json_string_value(json_object_get(sse, "Status"));
+    out->key_arn = json_string_value(json_object_get(sse, "KMSMasterKeyArn"));
+    if (!out->status || strcmp(out->status, "ENABLED") || !out->key_arn) {
+        struct finding *f = result_add_finding(ctx->result, resource, STATUS_REVIEW,
+                                               "server-side encryption is %s%s",
+                                               out->status ? out->status : "in an unknown state",
+                                               out->key_arn ? "" : " with no KMS key named");
+        check_cite(ctx, f, out->describe_table, "/Table/SSEDescription/Status");
+        return -1;
+    }
+    char key_region[64], key_id[256];
+    if (kms_key_parts(out->key_arn, key_region, sizeof(key_region), key_id, sizeof(key_id)) < 0) {
+        struct finding *f = result_add_finding(ctx->result, resource, STATUS_REVIEW,
+                                               "cannot read the KMS key ARN '%s'", out->key_arn);
+        check_cite(ctx, f, out->describe_table, "/Table/SSEDescription/KMSMasterKeyArn");
+        return -1;
+    }
+    out->describe_key = check_require(ctx, resource, key_region, "kms", "DescribeKey", key_id);
+    if (!out->describe_key)
+        return -1;
+    const char *manager =
+        json_string_value(json_pointer_get(out->describe_key->document, "/KeyMetadata/KeyManager"));
+    if (manager && !strcmp(manager, "CUSTOMER"))
+        out->level = KEY_CUSTOMER_MANAGED;
+    else if (manager && !strcmp(manager, "AWS"))
+        out->level = KEY_AWS_MANAGED;
+    else {
+        struct finding *f = result_add_finding(ctx->result, resource, STATUS_REVIEW,
+                                               "KMS key %s has no KeyManager", out->key_arn);
+        check_cite(ctx, f, out->describe_key, "/KeyMetadata/KeyManager");
+        return -1;
+    }
+    return 0;
+}
+
+static void cite_encryption(struct check_context *ctx, struct finding *f,
+                            const struct encryption *e)
+{
+    if (e->level == KEY_AWS_OWNED) {
+        check_cite(ctx, f, e->describe_table, "/Table/SSEDescription");
+    } else {
+        check_cite(ctx, f, e->describe_table, "/Table/SSEDescription/KMSMasterKeyArn");
+        check_cite(ctx, f, e->describe_key, "/KeyMetadata/KeyManager");
+    }
+}
+
+/* The level the control requires for this table: stricter for confidential data. Returns -1
+ * (after a Review finding) when the decision needs tags that were not collected. */
+static int required_level(struct check_context *ctx, const char *region, const char *table,
+                          const char *resource, enum key_level have, enum key_level *out,
+                          int *confidential)
+{
+    enum key_level base = KEY_AWS_OWNED, strict = KEY_CUSTOMER_MANAGED;
+    level_parse(check_param_string(ctx, "required_level", "aws_owned"), &base);
+    level_parse(check_param_string(ctx, "confidential_level", "customer_managed"), &strict);
+    const char *tag_key = check_param_string(ctx, "confidentiality_tag", "Confidentiality");
+    int known = 0;
+    const char *value = check_table_tag(ctx, region, table, tag_key, &known);
+    *confidential = 0;
+    if (!known && have < strict) {
+        /* Without tags we cannot tell whether the stricter level applies. */
+        check_require(ctx, resource, region, "dynamodb", "ListTagsOfResource", table);
+        return -1;
+    }
+    json_t *values = check_param(ctx, "confidential_values");
+    size_t i;
+    json_t *v;
+    json_array_foreach(values, i, v)
+    {
+        if (value && json_is_string(v) && !strcmp(value, json_string_value(v)))
+            *confidential = 1;
+    }
+    *out = *confidential && strict > base ? strict : base;
+    return 0;
+}
+
+static int visit_encryption(struct check_context *ctx, const struct table_ref *table)
+{
+    struct encryption e;
+    if (table_encryption(ctx, table->region, table->name, table->arn, &e) < 0)
+        return 0;
+    enum key_level need;
+    int confidential = 0;
+    if (required_level(ctx, table->region, table->name, table->arn, e.level, &need, &confidential) <
+        0)
+        return 0;
+    const char *tag_key = check_param_string(ctx, "confidentiality_tag", "Confidentiality");
+    struct finding *f;
+    if (e.level >= need)
+        f = result_add_finding(ctx->result, table->arn, STATUS_PASS,
+                               "encrypted with %s; %s%s is required", level_words[e.level],
+                               level_words[need], confidential ? " for confidential data" : "");
+    else
+        f = result_add_finding(ctx->result, table->arn, STATUS_REMEDIATE,
+                               "encrypted with %s, but %s%s is required", level_words[e.level],
+                               level_words[need],
+                               confidential ? " for data tagged as confidential" : "");
+    cite_encryption(ctx, f, &e);
+    if (confidential) {
+        const struct evidence_call *tags = evidence_find(ctx->evidence, table->region, "dynamodb",
+                                                         "ListTagsOfResource", table->name);
+        size_t i;
+        json_t *tag;
+        json_array_foreach(json_object_get(tags->document, "Tags"), i, tag)
+        {
+            const char *k = json_string_value(json_object_get(tag, "Key"));
+            if (k && !strcmp(k, tag_key)) {
+                char pointer[64];
+                snprintf(pointer, sizeof(pointer), "/Tags/%zu/Value", i);
+                check_cite(ctx, f, tags, pointer);
+            }
+        }
+    }
+    return 0;
+}
+
+int check_table_encryption_at_rest(struct check_context *ctx)
+{
+    return check_each_table(ctx, visit_encryption);
+}
+
+/* ---------------------------------------------------------------- DDB-18 replicas */
+
+static int visit_replicas(struct check_context *ctx, const struct table_ref *table)
+{
+    const struct evidence_call *describe =
+        check_require(ctx, table->arn, table->region, "dynamodb", "DescribeTable", table->name);
+    if (!describe)
+        return 0;
+    json_t *replicas = json_pointer_get(describe->document, "/Table/Replicas");
+    if (!json_is_array(replicas) || json_array_size(replicas) == 0)
+        return 0; /* not a global table: out of scope */
+    size_t i;
+    json_t *replica;
+    json_array_foreach(replicas, i, replica)
+    {
+        const char *region = json_string_value(json_object_get(replica, "RegionName"));
+        const char *status = json_string_value(json_object_get(replica, "ReplicaStatus"));
+        char pointer[96], arn[512];
+        snprintf(pointer, sizeof(pointer), "/Table/Replicas/%zu/ReplicaStatus", i);
+        if (!region)
+            continue;
+        check_table_arn(ctx, region, table->name, arn, sizeof(arn));
+        if (!status || strcmp(status, "ACTIVE")) {
+            struct finding *f = result_add_finding(
+                ctx->result, arn, STATUS_REMEDIATE, "replica of %s in %s is %s, not ACTIVE",
+                table->name, region, status ? status : "in an unknown state");
+            check_cite(ctx, f, describe, pointer);
+            continue;
+        }
+        /* The replica's own description says which key it uses (each region has its own). */
+        struct encryption e;
+        if (table_encryption(ctx, region, table->name, arn, &e) < 0)
+            continue;
+        enum key_level need;
+        int confidential = 0;
+        if (required_level(ctx, region, table->name, arn, e.level, &need, &confidential) < 0)
+            continue;
+        struct finding *f;
+        if (e.level >= need)
+            f = result_add_finding(ctx->result, arn, STATUS_PASS,
+                                   "replica of %s (from %s) is ACTIVE and encrypted with %s",
+                                   table->name, table->region, level_words[e.level]);
+        else
+            f = result_add_finding(ctx->result, arn, STATUS_REMEDIATE,
+                                   "replica of %s (from %s) is encrypted with %s, weaker than the "
+                                   "%s required at rest",
+                                   table->name, table->region, level_words[e.level],
+                                   level_words[need]);
+        check_cite(ctx, f, describe, pointer);
+        cite_encryption(ctx, f, &e);
+    }
+    return 0;
+}
+
+int check_global_table_replication(struct check_context *ctx)
+{
+    int rc = check_each_table(ctx, visit_replicas);
+    if (rc < 0)
+        return rc;
+    /* A replica seen from both of its regions is one finding per replica ARN: keep the first. */
+    struct control_result *r = ctx->result;
+    size_t kept = 0;
+    for (size_t i = 0; i < r->finding_count; i++) {
+        int duplicate = 0;
+        for (size_t k = 0; k < kept && !duplicate; k++)
+            duplicate = !strcmp(r->findings[k].resource, r->findings[i].resource) &&
+                        r->findings[k].status == r->findings[i].status;
+        if (duplicate) {
+            free(r->findings[i].resource);
+            free(r->findings[i].reason);
+            json_decref(r->findings[i].evidence);
+            json_decref(r->findings[i].exception);
+            json_decref(r->findings[i].attestation);
+        } else {
+            r->findings[kept++] = r->findings[i];
+        }
+    }
+    r->finding_count = kept;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- DDB-19 PITR */
+
+static int visit_pitr(struct check_context *ctx, const struct table_ref *table)
+{
+    const struct evidence_call *call = check_require(ctx, table->arn, table->region, "dynamodb",
+                                                     "DescribeContinuousBackups", table->name);
+    if (!call)
+        return 0;
+    static const char pointer[] =
+        "/ContinuousBackupsDescription/PointInTimeRecoveryDescription/PointInTimeRecoveryStatus";
+    const char *status = json_string_value(json_pointer_get(call->document, pointer));
+    struct finding *f;
+    if (status && !strcmp(status, "ENABLED"))
+        f = result_add_finding(ctx->result, table->arn, STATUS_PASS,
+                               "point-in-time recovery is enabled");
+    else if (status)
+        f = result_add_finding(ctx->result, table->arn, STATUS_REMEDIATE,
+                               "point-in-time recovery is %s", status);
+    else
+        f = result_add_finding(ctx->result, table->arn, STATUS_REVIEW,
+                               "DescribeContinuousBackups does not state the PITR status");
+    check_cite(ctx, f, call, pointer);
+    return 0;
+}
+
+int check_point_in_time_recovery(struct check_context *ctx)
+{
+    return check_each_table(ctx, visit_pitr);
+}
+
+/* ---------------------------------------------------------------- DDB-20 backups */
+
+static int visit_backups(struct check_context *ctx, const struct table_ref *table)
+{
+    const struct evidence_call *describe =
+        check_require(ctx, table->arn, table->region, "dynamodb", "DescribeTable", table->name);
+    const struct evidence_call *backup =
+        check_require(ctx, table->arn, table->region, "backup", "ListProtectedResources", NULL);
+    if (!describe || !backup)
+        return 0;
+    json_t *protection = json_pointer_get(describe->document, "/Table/DeletionProtectionEnabled");
+    int deletion_protected = json_is_true(protection);
+    long backup_index = -1;
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(backup->document, "Results"), i, item)
+    {
+        const char *arn = json_string_value(json_object_get(item, "ResourceArn"));
+        if (arn && !strcmp(arn, table->arn))
+            backup_index = (long)i;
+    }
+    struct finding *f;
+    if (deletion_protected && backup_index >= 0)
+        f = result_add_finding(ctx->result, table->arn, STATUS_PASS,
+                               "deletion protection is on and AWS Backup protects the table");
+    else
+        f = result_add_finding(ctx->result, table->arn, STATUS_REMEDIATE, "%s%s%s",
+                               deletion_protected ? "" : "deletion protection is off",
+                               !deletion_protected && backup_index < 0 ? "; " : "",
+                               backup_index >= 0 ? "" : "no AWS Backup plan protects the table");
+    check_cite(ctx, f, describe, "/Table/DeletionProtectionEnabled");
+    if (backup_index >= 0) {
+        char pointer[64];
+        snprintf(pointer, sizeof(pointer), "/Results/%ld/ResourceArn", backup_index);
+        check_cite(ctx, f, backup, pointer);
+    } else {
+        check_cite(ctx, f, backup, "/Results");
+    }
+    return 0;
+}
+
+int check_backups_deletion_protection(struct check_context *ctx)
+{
+    return check_each_table(ctx, visit_backups);
+}
+
+/* ---------------------------------------------------------------- DDB-21 tags */
+
+static int visit_tags(struct check_context *ctx, const struct table_ref *table)
+{
+    const struct evidence_call *call = check_require(ctx, table->arn, table->region, "dynamodb",
+                                                     "ListTagsOfResource", table->name);
+    if (!call)
+        return 0;
+    json_t *required = check_param(ctx, "required_tags");
+    static const char *const defaults[] = {"Security", "Confidentiality", "Environment"};
+    json_t *fallback = NULL;
+    if (!json_is_array(required)) {
+        fallback = json_array();
+        for (size_t i = 0; i < 3; i++)
+            json_array_append_new(fallback, json_string(defaults[i]));
+        required = fallback;
+    }
+    char missing[1024] = "";
+    size_t used = 0, missing_count = 0;
+    size_t i;
+    json_t *want;
+    json_array_foreach(required, i, want)
+    {
+        int known = 0;
+        const char *key = json_string_value(want);
+        if (!key)
+            continue;
+        const char *value = check_table_tag(ctx, table->region, table->name, key, &known);
+        if (!value || !*value) {
+            int n = snprintf(missing + used, sizeof(missing) - used, "%s%s",
+                             missing_count ? ", " : "", key);
+            if (n > 0 && (size_t)n < sizeof(missing) - used)
+                used += (size_t)n;
+            missing_count++;
+        }
+    }
+    struct finding *f;
+    if (missing_count)
+        f = result_add_finding(ctx->result, table->arn, STATUS_REMEDIATE,
+                               "missing required tag%s: %s", missing_count > 1 ? "s" : "", missing);
+    else
+        f = result_add_finding(ctx->result, table->arn, STATUS_PASS,
+                               "carries every required tag (%zu)", json_array_size(required));
+    check_cite(ctx, f, call, "/Tags");
+    json_decref(fallback);
+    return 0;
+}
+
+int check_required_tags(struct check_context *ctx)
+{
+    return check_each_table(ctx, visit_tags);
+}
+
+/* ---------------------------------------------------------------- DDB-23 capacity */
+
+static long find_scalable_target(json_t *targets, const char *resource_id, const char *dimension)
+{
+    size_t i;
+    json_t *t;
+    json_array_foreach(targets, i, t)
+    {
+        const char *id = json_string_value(json_object_get(t, "ResourceId"));
+        const char *dim = json_string_value(json_object_get(t, "ScalableDimension"));
+        if (id && dim && !strcmp(id, resource_id) && !strcmp(dim, dimension))
+            return (long)i;
+    }
+    return -1;
+}
+
+static int visit_capacity(struct check_context *ctx, const struct table_ref *table)
+{
+    const struct evidence_call *describe =
+        check_require(ctx, table->arn, table->region, "dynamodb", "DescribeTable", table->name);
+    if (!describe)
+        return 0;
+    const char *mode = json_string_value(
+        json_pointer_get(describe->document, "/Table/BillingModeSummary/BillingMode"));
+    if (mode && !strcmp(mode, "PAY_PER_REQUEST")) {
+        struct finding *f = result_add_finding(ctx->result, table->arn, STATUS_PASS,
+                                               "on-demand capacity (PAY_PER_REQUEST)");
+        check_cite(ctx, f, describe, "/Table/BillingModeSummary/BillingMode");
+        return 0;
+    }
+    /* No BillingModeSummary means a table that has always been PROVISIONED. */
+    const struct evidence_call *scaling = check_require(
+        ctx, table->arn, table->region, "application-autoscaling", "DescribeScalableTargets", NULL);
+    if (!scaling)
+        return 0;
+    char resource_id[300];
+    snprintf(resource_id, sizeof(resource_id), "table/%s", table->name);
+    json_t *targets = json_object_get(scaling->document, "ScalableTargets");
+    long read = find_scalable_target(targets, resource_id, "dynamodb:table:ReadCapacityUnits");
+    long write = find_scalable_target(targets, resource_id, "dynamodb:table:WriteCapacityUnits");
+    struct finding *f;
+    if (read >= 0 && write >= 0)
+        f = result_add_finding(ctx->result, table->arn, STATUS_PASS,
+                               "provisioned capacity with auto scaling for reads and writes");
+    else
+        f = result_add_finding(ctx->result, table->arn, STATUS_REMEDIATE,
+                               "provisioned capacity without auto scaling for %s",
+                               read < 0 && write < 0 ? "reads or writes"
+                               : read < 0            ? "reads"
+                                                     : "writes");
+    check_cite(ctx, f, describe,
+               mode ? "/Table/BillingModeSummary/BillingMode" : "/Table/ProvisionedThroughput");
+    char pointer[64];
+    if (read >= 0) {
+        snprintf(pointer, sizeof(pointer), "/ScalableTargets/%ld/ScalableDimension", read);
+        check_cite(ctx, f, scaling, pointer);
+    }
+    if (write >= 0) {
+        snprintf(pointer, sizeof(pointer), "/ScalableTargets/%ld/ScalableDimension", write);
+        check_cite(ctx, f, scaling, pointer);
+    }
+    if (read < 0 || write < 0)
+        check_cite(ctx, f, scaling, "/ScalableTargets");
+    return 0;
+}
+
+int check_capacity_management(struct check_context *ctx)
+{
+    return check_each_table(ctx, visit_capacity);
+}
+
+/* ---------------------------------------------------------------- DDB-24 client-side */
+
+static int visit_client_side(struct check_context *ctx, const struct table_ref *table)
+{
+    const char *tag_key = check_param_string(ctx, "confidentiality_tag", "Confidentiality");
+    int known = 0;
+    const char *value = check_table_tag(ctx, table->region, table->name, tag_key, &known);
+    if (!known) {
+        check_require(ctx, table->arn, table->region, "dynamodb", "ListTagsOfResource",
+                      table->name);
+        return 0;
+    }
+    int required = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(check_param(ctx, "required_values"), i, v)
+    {
+        if (value && json_is_string(v) && !strcmp(value, json_string_value(v)))
+            required = 1;
+    }
+    if (!required)
+        return 0;
+    const struct evidence_call *tags =
+        evidence_find(ctx->evidence, table->region, "dynamodb", "ListTagsOfResource", table->name);
+    char tag_pointer[64] = "/Tags";
+    json_t *tag;
+    json_array_foreach(json_object_get(tags->document, "Tags"), i, tag)
+    {
+        const char *k = json_string_value(json_object_get(tag, "Key"));
+        if (k && !strcmp(k, tag_key))
+            snprintf(tag_pointer, sizeof(tag_pointer), "/Tags/%zu/Value", i);
+    }
+    long as_of_day = 0;
+    date_parse(ctx->as_of, &as_of_day);
+    const struct attestation *a = attestation_find(ctx->attestations, ctx->control->id, table->arn);
+    struct finding *f;
+    if (!a) {
+        f = result_add_finding(ctx->result, table->arn, STATUS_REMEDIATE,
+                               "%s is %s: client-side encryption is required and no "
+                               "attestation says it is in place",
+                               tag_key, value);
+    } else {
+        const char *state = attestation_state(a, as_of_day);
+        int current = !strcmp(state, "current");
+        f = result_add_finding(ctx->result, table->arn, current ? STATUS_PASS : STATUS_REVIEW,
+                               "%s is %s; client-side encryption attested by %s on %s (%s%s%s)",
+                               tag_key, value, a->attested_by, a->date, state,
+                               a->problem ? ": " : "", a->problem ? a->problem : "");
+        f->attestation = attestation_json(a, as_of_day);
+    }
+    check_cite(ctx, f, tags, tag_pointer);
+    return 0;
+}
+
+int check_client_side_encryption(struct check_context *ctx)
+{
+    return check_each_table(ctx, visit_client_side);
+}

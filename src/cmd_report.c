@@ -1,0 +1,242 @@
+/* `ddbaudit run` and `ddbaudit report`: load the catalog, the evidence snapshot, exceptions and
+ * attestations; evaluate; write the packet. `run` will also collect live evidence when no
+ * --evidence is given (the collector's issue); until then both read a snapshot. */
+#include "attestations.h"
+#include "catalog.h"
+#include "command.h"
+#include "date.h"
+#include "diag.h"
+#include "evaluate.h"
+#include "evidence.h"
+#include "exceptions.h"
+#include "fsutil.h"
+#include "report.h"
+#include "resources.h"
+#include "results.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct report_options {
+    const char *evidence;
+    const char *controls;
+    const char *exceptions;
+    const char *attestations;
+    const char *as_of;
+    const char *formats;
+    const char *out;
+    const char *fail_on;
+    const char *templates;
+    const char *control;
+    const char *resource;
+};
+
+static const struct option long_options[] = {
+    {"evidence", required_argument, NULL, 'e'},   {"controls", required_argument, NULL, 'c'},
+    {"exceptions", required_argument, NULL, 'x'}, {"attestations", required_argument, NULL, 'a'},
+    {"as-of", required_argument, NULL, 'd'},      {"format", required_argument, NULL, 'f'},
+    {"out", required_argument, NULL, 'o'},        {"fail-on", required_argument, NULL, 'F'},
+    {"templates", required_argument, NULL, 't'},  {"control", required_argument, NULL, 'C'},
+    {"resource", required_argument, NULL, 'r'},   {NULL, 0, NULL, 0},
+};
+
+static int parse_options(struct report_options *o, int argc, char **argv, struct diagnostics *d)
+{
+    memset(o, 0, sizeof(*o));
+    optind = 0;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "e:c:x:a:d:f:o:F:t:C:r:", long_options, NULL)) != -1) {
+        switch (c) {
+        case 'e':
+            o->evidence = optarg;
+            break;
+        case 'c':
+            o->controls = optarg;
+            break;
+        case 'x':
+            o->exceptions = optarg;
+            break;
+        case 'a':
+            o->attestations = optarg;
+            break;
+        case 'd':
+            o->as_of = optarg;
+            break;
+        case 'f':
+            o->formats = optarg;
+            break;
+        case 'o':
+            o->out = optarg;
+            break;
+        case 'F':
+            o->fail_on = optarg;
+            break;
+        case 't':
+            o->templates = optarg;
+            break;
+        case 'C':
+            o->control = optarg;
+            break;
+        case 'r':
+            o->resource = optarg;
+            break;
+        default:
+            return diag_error(d, DDB_EUSAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return diag_error(d, DDB_EUSAGE, "unexpected argument '%s'", argv[optind]);
+    if (o->fail_on && strcmp(o->fail_on, "remediate") && strcmp(o->fail_on, "review"))
+        return diag_error(d, DDB_EUSAGE, "--fail-on takes remediate or review");
+    long day;
+    if (o->as_of && date_parse(o->as_of, &day) < 0)
+        return diag_error(d, DDB_EUSAGE, "--as-of '%s' is not a date (YYYY-MM-DD)", o->as_of);
+    return 0;
+}
+
+/* An input file named explicitly, or the snapshot's own (evidence/<snap>/exceptions.yaml) when
+ * it has one: the report records which file it used either way. */
+static char *input_file(const char *given, const char *snapshot, const char *name)
+{
+    if (given)
+        return strdup(given);
+    char *path = fs_join(snapshot, name);
+    if (path && fs_exists(path))
+        return path;
+    free(path);
+    return NULL;
+}
+
+static int fails(const struct results *results, const char *fail_on)
+{
+    if (!fail_on)
+        return 0;
+    int review = !strcmp(fail_on, "review");
+    for (size_t i = 0; i < results->count; i++) {
+        enum status s = results->controls[i].status;
+        if (s == STATUS_REMEDIATE || (review && s == STATUS_REVIEW))
+            return 1;
+    }
+    return 0;
+}
+
+static int run_report(int argc, char **argv, struct diagnostics *d, int live_allowed)
+{
+    struct report_options o;
+    int error = parse_options(&o, argc, argv, d);
+    if (error < 0)
+        return error;
+    if (!o.evidence)
+        return diag_error(d, DDB_EUSAGE,
+                          live_allowed ? "live collection is not available in this build: pass "
+                                         "--evidence DIR (a snapshot)"
+                                       : "--evidence DIR is required");
+    struct catalog *catalog = NULL;
+    struct evidence_snapshot *snapshot = NULL;
+    struct exception_set *exceptions = NULL;
+    struct attestation_set *attestations = NULL;
+    struct results *results = NULL;
+    char *controls_dir = o.controls ? strdup(o.controls) : resources_path("controls");
+    char *exceptions_file = input_file(o.exceptions, o.evidence, "exceptions.yaml");
+    char *attestations_file = input_file(o.attestations, o.evidence, "attestations.yaml");
+    char as_of[16];
+    if (!controls_dir) {
+        error = diag_error(d, DDB_EINPUT, "cannot find the bundled controls/: pass --controls");
+        goto done;
+    }
+    /* Load everything before judging anything, so an input error reports them all. */
+    int rc;
+    if ((rc = catalog_load(&catalog, controls_dir, d)) < 0)
+        error = rc;
+    if ((rc = evidence_open(&snapshot, o.evidence, d)) < 0)
+        error = error ? error : rc;
+    if (error < 0)
+        goto done;
+    if (exceptions_file && (rc = exceptions_load(&exceptions, exceptions_file, catalog, d)) < 0)
+        error = rc;
+    if (attestations_file &&
+        (rc = attestations_load(&attestations, attestations_file, catalog, d)) < 0)
+        error = error ? error : rc;
+    if (error < 0)
+        goto done;
+    /* "Today" is the collection date unless fixed: reports are reproducible from their inputs. */
+    snprintf(as_of, sizeof(as_of), "%.10s", o.as_of ? o.as_of : snapshot->collected_at);
+    struct evaluation_inputs in = {catalog, snapshot, exceptions, attestations, as_of, o.control};
+    if ((error = evaluate(&results, &in, d)) < 0)
+        goto done;
+    struct report_inputs inputs = {
+        .as_of = as_of,
+        .catalog_digest = catalog->digest,
+        .catalog_controls = catalog->count,
+        .exceptions_file = exceptions_file,
+        .exceptions_sha256 = exceptions ? exceptions->sha256 : NULL,
+        .attestations_file = attestations_file,
+        .attestations_sha256 = attestations ? attestations->sha256 : NULL,
+    };
+    struct report_output out = {
+        .out_dir = o.out,
+        .formats = o.formats,
+        .templates = o.templates,
+        .control = o.control,
+        .resource = o.resource,
+    };
+    if ((error = report_write(results, snapshot, &inputs, &out, d)) < 0)
+        goto done;
+    if (fails(results, o.fail_on))
+        error = DDB_EFINDINGS;
+done:
+    results_free(results);
+    attestations_free(attestations);
+    exceptions_free(exceptions);
+    evidence_free(snapshot);
+    catalog_free(catalog);
+    free(controls_dir);
+    free(exceptions_file);
+    free(attestations_file);
+    return error;
+}
+
+static int exec_run(int argc, char **argv, struct diagnostics *d)
+{
+    return run_report(argc, argv, d, 1);
+}
+
+static int exec_report(int argc, char **argv, struct diagnostics *d)
+{
+    return run_report(argc, argv, d, 0);
+}
+
+#define REPORT_OPTIONS                                                                             \
+    "  --evidence DIR        evidence snapshot (manifest.json + AWS CLI outputs)\n"                \
+    "  --controls DIR        control catalog (default: the bundled controls/)\n"                   \
+    "  --exceptions FILE     risk acceptances (default: DIR/exceptions.yaml if present)\n"         \
+    "  --attestations FILE   manual evidence (default: DIR/attestations.yaml if present)\n"        \
+    "  --as-of YYYY-MM-DD    the date expiry and staleness are judged at (default: the\n"          \
+    "                        snapshot's collection date)\n"                                        \
+    "  --format LIST         html,md,xml,json,confluence (default: all); or one of\n"              \
+    "                        ticket-md, ticket-jira, ticket-html with --control\n"                 \
+    "  --out DIR             packet directory (default: output/<snapshot>)\n"                      \
+    "  --templates DIR       templates that override the bundled ones\n"                           \
+    "  --control ID          only this control (ticket excerpts)\n"                                \
+    "  --resource ARN        only findings for this resource (ticket excerpts)\n"                  \
+    "  --fail-on LEVEL       exit 1 when a control is remediate (or review and worse)\n"
+
+const struct command command_run = {
+    .name = "run",
+    .summary = "evaluate a snapshot and write the audit packet",
+    .usage =
+        "usage: ddbaudit run --evidence DIR [options]\n\n"
+        "Evaluates every control against the snapshot and writes the packet.\n\n" REPORT_OPTIONS,
+    .exec = exec_run,
+};
+
+const struct command command_report = {
+    .name = "report",
+    .summary = "evaluate and write outputs (or a ticket excerpt)",
+    .usage = "usage: ddbaudit report --evidence DIR [options]\n\n"
+             "Evaluates the snapshot and writes the requested formats.\n\n" REPORT_OPTIONS,
+    .exec = exec_report,
+};

@@ -1,0 +1,24 @@
+/* The evaluator: a pure function of (catalog, evidence, exceptions, attestations, as-of date)
+ * to results. No I/O, no clock: the same inputs give the same results. */
+#ifndef DDBAUDIT_EVALUATE_H
+#define DDBAUDIT_EVALUATE_H
+
+struct catalog;
+struct evidence_snapshot;
+struct exception_set;
+struct attestation_set;
+struct results;
+struct diagnostics;
+
+struct evaluation_inputs {
+    const struct catalog *catalog;
+    const struct evidence_snapshot *evidence;
+    struct exception_set *exceptions;           /* may be NULL; match counts are updated */
+    const struct attestation_set *attestations; /* may be NULL */
+    const char *as_of;                          /* YYYY-MM-DD */
+    const char *only_control; /* evaluate just this one (and its inputs), or NULL */
+};
+
+int evaluate(struct results **out, const struct evaluation_inputs *in, struct diagnostics *d);
+
+#endif
