@@ -224,11 +224,27 @@ static char *lowercase_copy(const char *name)
     return out;
 }
 
-/* Headers botocore never signs: proxies and load balancers add or rewrite them. */
+/* Headers botocore (1.43) never signs: hop-by-hop headers and the ones proxies and load
+ * balancers add or rewrite. */
 static int is_unsigned_header(const char *lower_name)
 {
-    return !strcmp(lower_name, "user-agent") || !strcmp(lower_name, "expect") ||
-           !strcmp(lower_name, "x-amzn-trace-id");
+    static const char *const names[] = {
+        "connection",
+        "expect",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "user-agent",
+        "x-amzn-trace-id",
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (!strcmp(lower_name, names[i]))
+            return 1;
+    return 0;
 }
 
 static int has_header(const struct sigv4_request *req, const char *name)

@@ -28,10 +28,12 @@ struct sigv4_request {
     /* The query string without the '?', as it goes on the wire, or NULL. Each key and value is
      * percent-decoded and re-encoded with the SigV4 rules, so callers may pass either form. */
     const char *query;
-    /* Every header is signed, in any order and case, except user-agent, expect and
-     * x-amzn-trace-id (proxies rewrite them; botocore does the same). Must include Host. Names may
-     * repeat (values join with ","); values are trimmed and inner whitespace runs collapse to one
-     * space. If X-Amz-Date or X-Amz-Security-Token is already here, it is not added again. */
+    /* Every header is signed, in any order and case, except hop-by-hop ones and those proxies
+     * rewrite, as in botocore: connection, expect, keep-alive, proxy-authenticate,
+     * proxy-authorization, te, trailer, transfer-encoding, upgrade, user-agent, x-amzn-trace-id.
+     * Must include Host. Names may repeat (values join with ","); values are trimmed and inner
+     * whitespace runs collapse to one space. If X-Amz-Date or X-Amz-Security-Token is already here,
+     * it is not added again. */
     const struct sigv4_header *headers;
     size_t header_count;
     const void *body; /* may be NULL when body_len is 0 */
