@@ -10,6 +10,8 @@ extern const struct command command_controls_list;
 extern const struct command command_controls_lint;
 extern const struct command command_controls_doc;
 extern const struct command command_evidence_seal;
+extern const struct command command_cloudtrail_scan;
+extern const struct command command_template_render;
 
 const struct command *const command_table[] = {
     &command_run,
@@ -18,6 +20,8 @@ const struct command *const command_table[] = {
     &command_controls_lint,
     &command_controls_doc,
     &command_evidence_seal,
+    &command_cloudtrail_scan,
+    &command_template_render,
     NULL,
 };
 
