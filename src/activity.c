@@ -658,6 +658,15 @@ int activity_add(struct activity *activity, json_t *event, const struct cloudtra
     return 0;
 }
 
+int activity_in_period(const struct activity *activity, json_t *event)
+{
+    const char *time = event_time(event);
+    if (!time)
+        return !activity->period_start[0] && !activity->period_end[0];
+    return !(activity->period_start[0] && strncmp(time, activity->period_start, 10) < 0) &&
+           !(activity->period_end[0] && strncmp(time, activity->period_end, 10) > 0);
+}
+
 int activity_on_event(void *ctx, json_t *event, const struct cloudtrail_source *source)
 {
     return activity_add(ctx, event, source);

@@ -30,6 +30,10 @@ void activity_free(struct activity *activity);
  * period are counted, not kept. Returns 0 or DDB_ERUNTIME (out of memory). */
 int activity_add(struct activity *activity, json_t *event, const struct cloudtrail_source *source);
 
+/* Whether the event's eventTime falls in the period (events without a time do only when no
+ * period was given). */
+int activity_in_period(const struct activity *activity, json_t *event);
+
 /* A cloudtrail_event_fn: `ctx` is the struct activity. */
 int activity_on_event(void *ctx, json_t *event, const struct cloudtrail_source *source);
 

@@ -111,6 +111,8 @@ void cloudtrail_scan_init(struct cloudtrail_scan *scan, const struct cloudtrail_
     }
     if (!scan->options.max_record)
         scan->options.max_record = CLOUDTRAIL_DEFAULT_MAX_RECORD;
+    if (!scan->options.chunk_size)
+        scan->options.chunk_size = CHUNK_SIZE;
     init_tables();
 }
 
@@ -595,10 +597,13 @@ static size_t input_read(struct input *in, unsigned char *out, size_t want)
 static int scan_input(struct reader *r, struct input *in)
 {
     struct cloudtrail_file *file = current_file(r);
-    int error = 0, inflating = 0, stream_ended = 0;
+    int error = 0, inflating = 0, stream_ended = 0, trailing_junk = 0;
+    uint64_t member_start = 0, member_output = 0;
     z_stream z;
     memset(&z, 0, sizeof(z));
-    unsigned char *raw = malloc(CHUNK_SIZE), *plain = malloc(CHUNK_SIZE);
+    const size_t chunk = r->scan->options.chunk_size;
+    /* The first read takes at least the two bytes of the gzip magic. */
+    unsigned char *raw = malloc(chunk < 2 ? 2 : chunk), *plain = malloc(chunk);
     EVP_MD_CTX *sha = EVP_MD_CTX_new();
     if (!raw || !plain || !sha) {
         error = diag_error(r->d, DDB_ERUNTIME, "out of memory");
@@ -608,7 +613,7 @@ static int scan_input(struct reader *r, struct input *in)
     uint64_t raw_total = 0;
     int first = 1;
     for (;;) {
-        size_t n = input_read(in, raw, CHUNK_SIZE);
+        size_t n = input_read(in, raw, first && chunk < 2 ? 2 : chunk);
         if (n == 0)
             break;
         EVP_DigestUpdate(sha, raw, n);
@@ -635,27 +640,30 @@ static int scan_input(struct reader *r, struct input *in)
         }
         z.next_in = raw;
         z.avail_in = (uInt)n;
-        while (!r->stopped) {
+        while (!r->stopped && !trailing_junk) {
             if (stream_ended) {
                 if (z.avail_in == 0)
                     break;
-                /* Another gzip member follows, or trailing junk. */
-                if (z.avail_in >= 2 && z.next_in[0] == 0x1f && z.next_in[1] == 0x8b) {
-                    inflateReset(&z);
-                    stream_ended = 0;
-                } else {
-                    warn(r, "compressed byte %llu: data after the end of the gzip stream; ignored",
-                         (unsigned long long)(raw_total + (n - z.avail_in)));
-                    mark_damaged(r, CLOUDTRAIL_FILE_DAMAGED);
-                    z.avail_in = 0;
-                    break;
-                }
+                /* More bytes after a member: another member (gzip(1) reads them as one
+                 * stream) or junk, which inflate's header check tells apart. */
+                inflateReset(&z);
+                stream_ended = 0;
+                member_start = raw_total + (n - z.avail_in);
+                member_output = 0;
             }
             z.next_out = plain;
-            z.avail_out = (uInt)CHUNK_SIZE;
+            z.avail_out = (uInt)chunk;
             int status = inflate(&z, Z_NO_FLUSH);
-            size_t produced = CHUNK_SIZE - z.avail_out;
+            size_t produced = chunk - z.avail_out;
+            member_output += produced;
             if (status != Z_OK && status != Z_STREAM_END && status != Z_BUF_ERROR) {
+                if (member_start && member_output == 0) {
+                    warn(r, "compressed byte %llu: data after the end of the gzip stream; ignored",
+                         (unsigned long long)member_start);
+                    mark_damaged(r, CLOUDTRAIL_FILE_DAMAGED);
+                    trailing_junk = 1;
+                    break;
+                }
                 warn(r,
                      "compressed byte %llu (decompressed byte %llu): gzip data is damaged (%s); "
                      "rest of file skipped",
@@ -677,15 +685,22 @@ static int scan_input(struct reader *r, struct input *in)
                 break;
         }
         raw_total += n;
-        if (r->stopped)
+        if (r->stopped || trailing_junk)
             break;
     }
+    /* The hash covers the whole file even when its tail could not be read as JSON. */
+    for (size_t n; (n = input_read(in, raw, chunk)) > 0; raw_total += n)
+        EVP_DigestUpdate(sha, raw, n);
     if (in->file && ferror(in->file)) {
         warn(r, "read error after byte %llu: %s", (unsigned long long)raw_total, strerror(errno));
         mark_damaged(r, CLOUDTRAIL_FILE_TRUNCATED);
-    } else if (inflating && !stream_ended && !r->stopped) {
+    } else if (inflating && !stream_ended && !r->stopped && !trailing_junk) {
         warn(r, "compressed byte %llu (decompressed byte %llu): gzip stream is truncated",
              (unsigned long long)raw_total, (unsigned long long)r->offset);
+        mark_damaged(r, CLOUDTRAIL_FILE_TRUNCATED);
+    }
+    if (r->offset == 0 && !r->stopped && file->status == CLOUDTRAIL_FILE_OK) {
+        warn(r, "no data: CloudTrail never delivers an empty log file");
         mark_damaged(r, CLOUDTRAIL_FILE_TRUNCATED);
     }
     finish_stream(r);

@@ -75,6 +75,7 @@ struct cloudtrail_options {
     const char *const *sources; /* eventSource values to keep; NULL = dynamodb, kms, iam */
     size_t source_count;
     size_t max_record; /* 0 = CLOUDTRAIL_DEFAULT_MAX_RECORD */
+    size_t chunk_size; /* bytes read (and inflated) at a time; 0 = 256 KiB. Tests use 1. */
 };
 
 struct cloudtrail_scan {

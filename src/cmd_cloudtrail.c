@@ -24,6 +24,7 @@ struct scan_args {
     size_t key_count;
     const char *public_keys;
     int text;
+    int events;
     size_t max_record;
 };
 
@@ -107,10 +108,13 @@ static void print_events(struct buf *out, const char *title, json_t *events)
     json_t *event;
     json_array_foreach(events, i, event)
     {
-        buf_printf(out, "  %s %s %s by %s from %s", text_or(event, "time", "-"),
-                   text_or(event, "event_name", "-"),
-                   text_or(event, "table", text_or(event, "key", text_or(event, "policy_arn", ""))),
-                   text_or(event, "principal_arn", "-"), text_or(event, "source_ip", "-"));
+        buf_printf(
+            out, "  %s %s %s by %s from %s", text_or(event, "time", "-"),
+            text_or(event, "event_name", "-"),
+            text_or(event, "table",
+                    text_or(event, "key",
+                            text_or(event, "policy_arn", text_or(event, "attached_to", "")))),
+            text_or(event, "principal_arn", "-"), text_or(event, "source_ip", "-"));
         if (json_string_value(json_object_get(event, "status")))
             buf_printf(out, " (%s)", text_or(event, "status", ""));
         if (json_string_value(json_object_get(event, "error_code")))
@@ -185,6 +189,36 @@ static void print_text(struct buf *out, json_t *activity)
     }
 }
 
+struct event_printer {
+    struct activity *activity;
+    const struct cloudtrail_scan *scan;
+};
+
+/* --format events: one line per event in the period, as it is read, so the listing of a
+ * 100 GB archive needs no more memory than the scan. */
+static int print_event(void *ctx, json_t *event, const struct cloudtrail_source *source)
+{
+    struct event_printer *printer = ctx;
+    int error = activity_add(printer->activity, event, source);
+    if (error < 0 || !activity_in_period(printer->activity, event))
+        return error;
+    json_t *line = json_pack("{s:o?, s:o?, s:o?, s:o?, s:s, s:I, s:I, s:I}", "event_id",
+                             json_incref(json_object_get(event, "eventID")), "event_source",
+                             json_incref(json_object_get(event, "eventSource")), "event_name",
+                             json_incref(json_object_get(event, "eventName")), "time",
+                             json_incref(json_object_get(event, "eventTime")), "file",
+                             printer->scan->files[source->file_index].path, "offset",
+                             (json_int_t)source->offset, "page", (json_int_t)source->page, "index",
+                             (json_int_t)source->index);
+    char *text = line ? json_dumps(line, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+    json_decref(line);
+    if (!text)
+        return DDB_ERUNTIME;
+    int failed = puts(text) == EOF;
+    free(text);
+    return failed ? DDB_ERUNTIME : 0;
+}
+
 static int exec_scan(int argc, char **argv, struct diagnostics *d)
 {
     static const struct option long_options[] = {
@@ -218,8 +252,11 @@ static int exec_scan(int argc, char **argv, struct diagnostics *d)
                 args.text = 0;
             else if (strcmp(optarg, "text") == 0)
                 args.text = 1;
+            else if (strcmp(optarg, "events") == 0)
+                args.events = 1;
             else
-                error = diag_error(d, DDB_EUSAGE, "--format '%s': expected json or text", optarg);
+                error = diag_error(d, DDB_EUSAGE, "--format '%s': expected json, text or events",
+                                   optarg);
             break;
         case 'm':
             error = parse_size(&args.max_record, optarg, d);
@@ -247,8 +284,10 @@ static int exec_scan(int argc, char **argv, struct diagnostics *d)
         goto done;
     if (args.public_keys && (error = cloudtrail_keyring_load(&ring, args.public_keys, d)) < 0)
         goto done;
+    struct event_printer printer = {activity, &scan};
     for (int i = optind; i < argc; i++) {
-        error = cloudtrail_scan_path(&scan, argv[i], activity_on_event, activity, d);
+        error = args.events ? cloudtrail_scan_path(&scan, argv[i], print_event, &printer, d)
+                            : cloudtrail_scan_path(&scan, argv[i], activity_on_event, activity, d);
         if (error < 0 && error != DDB_EINPUT)
             goto done;
     }
@@ -273,7 +312,9 @@ static int exec_scan(int argc, char **argv, struct diagnostics *d)
             goto done;
         json_object_set_new(result, "integrity", integrity);
     }
-    if (args.text)
+    if (args.events)
+        ; /* printed during the scan */
+    else if (args.text)
         print_text(&out, result);
     else {
         char *text = json_dumps(result, JSON_SORT_KEYS | JSON_INDENT(2));
@@ -299,24 +340,27 @@ done:
 const struct command command_cloudtrail_scan = {
     .name = "cloudtrail scan",
     .summary = "Report DynamoDB, IAM and KMS activity from CloudTrail logs",
-    .usage = "usage: ddbaudit cloudtrail scan DIR|FILE... [--period YYYY-MM-DD..YYYY-MM-DD]\n"
-             "                                [--keys ARN,...] [--public-keys FILE]\n"
-             "                                [--format json|text] [--max-record-size SIZE]\n"
-             "\n"
-             "Reads CloudTrail log files (.json.gz or .json, as delivered to S3) and saved\n"
-             "`aws cloudtrail lookup-events` output, and prints the activity in the period:\n"
-             "DynamoDB control-plane changes, IAM policy writes granting DynamoDB actions, KMS\n"
-             "key usage and administration, calls below TLS 1.2 or not through a VPC endpoint,\n"
-             "and AccessDenied counts. Every event links to its file, SHA-256 and byte offset.\n"
-             "\n"
-             "  --period A..B          keep events whose eventTime falls on days A..B (UTC)\n"
-             "  --keys ARN,...         KMS keys whose usage to report (default: all keys)\n"
-             "  --public-keys FILE     `aws cloudtrail list-public-keys` output: also verify\n"
-             "                         the digest files under the given directories\n"
-             "  --format json|text     output format (default json)\n"
-             "  --max-record-size SIZE skip records larger than SIZE (default 32M)\n"
-             "\n"
-             "Damaged files are reported with file and byte offset and the scan goes on; the\n"
-             "exit status is 3 only when no input could be read at all.\n",
+    .usage =
+        "usage: ddbaudit cloudtrail scan DIR|FILE... [--period YYYY-MM-DD..YYYY-MM-DD]\n"
+        "                                [--keys ARN,...] [--public-keys FILE]\n"
+        "                                [--format json|text|events] [--max-record-size SIZE]\n"
+        "\n"
+        "Reads CloudTrail log files (.json.gz or .json, as delivered to S3) and saved\n"
+        "`aws cloudtrail lookup-events` output, and prints the activity in the period:\n"
+        "DynamoDB control-plane changes, IAM policy writes granting DynamoDB actions, KMS\n"
+        "key usage and administration, calls below TLS 1.2 or not through a VPC endpoint,\n"
+        "and AccessDenied counts. Every event links to its file, SHA-256 and byte offset.\n"
+        "\n"
+        "  --period A..B          keep events whose eventTime falls on days A..B (UTC)\n"
+        "  --keys ARN,...         KMS keys whose usage to report (default: all keys)\n"
+        "  --public-keys FILE     `aws cloudtrail list-public-keys` output: also verify\n"
+        "                         the digest files under the given directories\n"
+        "  --format FORMAT        json (default): the activity section of report.json;\n"
+        "                         text: a summary; events: one JSON line per event in\n"
+        "                         the period with its file and offset\n"
+        "  --max-record-size SIZE skip records larger than SIZE (default 32M)\n"
+        "\n"
+        "Damaged files are reported with file and byte offset and the scan goes on; the\n"
+        "exit status is 3 only when no input could be read at all.\n",
     .exec = exec_scan,
 };
