@@ -57,17 +57,27 @@ static int is_unwanted_codepoint(uint32_t cp)
     return (cp >= 0x80 && cp <= 0x9F) || (cp & 0xFFFE) == 0xFFFE || (cp >= 0xFDD0 && cp <= 0xFDEF);
 }
 
+/* A space or tab starting a line becomes a character reference: Markdown would read four of
+ * them as an indented code block, and a backslash can't escape whitespace. */
+#define ESCAPE_LEADING_BLANK 1u
+
 /* The shared loop: copies runs of harmless bytes in one append, replaces ASCII bytes that have
  * an entry in `table`, and cleans up controls and invalid UTF-8. */
-static int escape_with(struct buf *out, const char *s, size_t len, const char *const table[128])
+static int escape_with(struct buf *out, const char *s, size_t len, const char *const table[128],
+                       unsigned flags)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + len, *run = p;
+    int line_start = 1;
     while (p < end) {
         unsigned char c = *p;
         const char *replacement;
         size_t consumed = 1;
+        int at_line_start = line_start;
+        line_start = c == '\n' || c == '\r';
         if (c < 0x80) {
-            if (table && table[c])
+            if ((flags & ESCAPE_LEADING_BLANK) && at_line_start && (c == ' ' || c == '\t'))
+                replacement = c == ' ' ? "&#32;" : "&#9;";
+            else if (table && table[c])
                 replacement = table[c];
             else if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F)
                 replacement = REPLACEMENT_CHARACTER;
@@ -125,32 +135,32 @@ static const char *const jira_table[128] = {
 
 int escape_html(struct buf *out, const char *s, size_t len)
 {
-    return escape_with(out, s, len, html_table);
+    return escape_with(out, s, len, html_table, 0);
 }
 
 int escape_xml(struct buf *out, const char *s, size_t len)
 {
-    return escape_with(out, s, len, xml_table);
+    return escape_with(out, s, len, xml_table, 0);
 }
 
 int escape_markdown(struct buf *out, const char *s, size_t len)
 {
-    return escape_with(out, s, len, markdown_table);
+    return escape_with(out, s, len, markdown_table, ESCAPE_LEADING_BLANK);
 }
 
 int escape_markdown_cell(struct buf *out, const char *s, size_t len)
 {
-    return escape_with(out, s, len, markdown_cell_table);
+    return escape_with(out, s, len, markdown_cell_table, 0);
 }
 
 int escape_jira(struct buf *out, const char *s, size_t len)
 {
-    return escape_with(out, s, len, jira_table);
+    return escape_with(out, s, len, jira_table, 0);
 }
 
 int escape_text(struct buf *out, const char *s, size_t len)
 {
-    return escape_with(out, s, len, NULL);
+    return escape_with(out, s, len, NULL, 0);
 }
 
 static int is_url_space(unsigned char c)

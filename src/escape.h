@@ -27,7 +27,8 @@ int escape_xml(struct buf *out, const char *s, size_t len);
 
 /* GitHub-flavoured Markdown: every ASCII punctuation character that can start markup gets a
  * backslash (\ ` * _ { } [ ] < > ( ) # + - . ! | ~ and also & = $ @, which open entities, setext
- * headings, math and mentions), so "<script>" renders as text. Newlines are kept. */
+ * headings, math and mentions), so "<script>" renders as text. Newlines are kept; a space or
+ * tab that starts a line becomes &#32; or &#9;, so indentation can't start a code block. */
 int escape_markdown(struct buf *out, const char *s, size_t len);
 
 /* escape_markdown for a table cell: newlines become spaces (a newline ends a GFM table row). */

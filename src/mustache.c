@@ -795,14 +795,23 @@ static int emit_escaped(struct render *r, const struct mustache_template *t, con
 }
 
 /* The shortest %g text that reads back as the same double: 1.21 prints "1.21", not
- * "1.2100000000000000". */
+ * "1.2100000000000000". Whole numbers below 1e16 print without an exponent (100.0 is "100",
+ * not "1e+02"); below 2^53 they are exact and up to 1e16 the next double is 2 away, so the
+ * extra digits are zeros, not noise. */
 static size_t format_real(char out[32], double value)
 {
-    int n = 0;
-    for (int precision = 1; precision <= 17; precision++) {
+    int n = 0, precision;
+    for (precision = 1; precision <= 17; precision++) {
         n = snprintf(out, 32, "%.*g", precision, value);
         if (strtod(out, NULL) == value)
             break;
+    }
+    const char *e = strchr(out, 'e');
+    if (e) {
+        int exponent = atoi(e + 1);
+        if (exponent >= 0 && exponent < 16)
+            n = snprintf(out, 32, "%.*g", exponent + 1 > precision ? exponent + 1 : precision,
+                         value);
     }
     return n > 0 ? (size_t)n : 0;
 }
