@@ -180,7 +180,16 @@ static int group_add(json_t *groups, const char *const *names, const char *const
     if (time) {
         const char *first = json_string_value(json_object_get(group, "first_time"));
         const char *last = json_string_value(json_object_get(group, "last_time"));
-        if (!first || strcmp(time, first) < 0) {
+        int order = first ? strcmp(time, first) : -1;
+        if (order == 0) { /* same second: the earlier place in the input wins, whatever the order */
+            json_t *example = json_object_get(group, "example");
+            json_int_t file = json_integer_value(json_object_get(example, "file_index"));
+            json_int_t offset = json_integer_value(json_object_get(example, "offset"));
+            order = (json_int_t)source->file_index != file
+                        ? ((json_int_t)source->file_index < file ? -1 : 1)
+                        : ((json_int_t)source->offset < offset ? -1 : 0);
+        }
+        if (order < 0) {
             set_string(group, "first_time", time);
             json_object_set_new(group, "example", source_json(source));
         }

@@ -312,11 +312,9 @@ static int exec_scan(int argc, char **argv, struct diagnostics *d)
             goto done;
         json_object_set_new(result, "integrity", integrity);
     }
-    if (args.events)
-        ; /* printed during the scan */
-    else if (args.text)
+    if (args.text)
         print_text(&out, result);
-    else {
+    else if (!args.events) { /* events were printed during the scan */
         char *text = json_dumps(result, JSON_SORT_KEYS | JSON_INDENT(2));
         if (!text || buf_puts(&out, text) < 0 || buf_putc(&out, '\n') < 0) {
             free(text);
