@@ -453,6 +453,143 @@ done:
     return rc;
 }
 
+/* Checks what signing cannot do without; messages name the field, never its value. */
+static int validate(const struct sigv4_request *req, const struct sigv4_params *params,
+                    struct diagnostics *d)
+{
+    long expires = params->expires_seconds ? params->expires_seconds : 3600;
+    if (is_empty(req->method))
+        return diag_error(d, DDB_EINPUT, "sigv4: request has no method");
+    if (!valid_scope_part(params->region) || !valid_scope_part(params->service))
+        return diag_error(d, DDB_EINPUT,
+                          "sigv4: signing region and service must be non-empty and contain no "
+                          "'/' or whitespace");
+    if (!valid_scope_part(params->access_key_id) || is_empty(params->secret_access_key))
+        return diag_error(d, DDB_EINPUT,
+                          "sigv4: credentials are incomplete (access key id or secret access "
+                          "key missing)");
+    if ((params->flags & SIGV4_QUERY) && (expires < 1 || expires > 604800))
+        return diag_error(d, DDB_EINPUT, "sigv4: presigned URL expiry %ld s is outside 1..604800",
+                          expires);
+    if (!has_header(req, "host"))
+        return diag_error(d, DDB_EINPUT, "sigv4: request has no Host header");
+    for (size_t i = 0; i < req->header_count; i++)
+        if (!req->headers[i].name || !req->headers[i].value)
+            return diag_error(d, DDB_EINPUT, "sigv4: header %zu has no name or value", i);
+    if (req->payload_hash && !is_payload_hash(req->payload_hash))
+        return diag_error(d, DDB_EINPUT,
+                          "sigv4: payload hash is neither 64 lowercase hex digits nor "
+                          "UNSIGNED-PAYLOAD");
+    return 0;
+}
+
+/* The request's signed headers in canonical form, plus the ones header signing adds (also
+ * recorded in out->headers), sorted by name with duplicates in request order. */
+static int collect_headers(struct pair_list *headers, struct sigv4_signed *out,
+                           const struct sigv4_request *req, const struct sigv4_params *params,
+                           const char *payload_hash)
+{
+    for (size_t i = 0; i < req->header_count; i++) {
+        char *name = lowercase_copy(req->headers[i].name);
+        if (name && is_unsigned_header(name)) {
+            free(name);
+            continue;
+        }
+        if (pair_list_add(headers, name, canonical_header_value(req->headers[i].value)) < 0)
+            return -1;
+    }
+    if (!(params->flags & SIGV4_QUERY)) {
+        const char *token = params->session_token;
+        if (!has_header(req, "x-amz-date") &&
+            (pair_list_add(headers, copy_string("x-amz-date"), copy_string(out->amz_date)) < 0 ||
+             add_output_header(out, "X-Amz-Date", copy_string(out->amz_date)) < 0))
+            return -1;
+        if (!is_empty(token) && !(params->flags & SIGV4_OMIT_SESSION_TOKEN) &&
+            !has_header(req, "x-amz-security-token") &&
+            (pair_list_add(headers, copy_string("x-amz-security-token"),
+                           canonical_header_value(token)) < 0 ||
+             add_output_header(out, "X-Amz-Security-Token", copy_string(token)) < 0))
+            return -1;
+        if ((params->flags & SIGV4_CONTENT_SHA256_HEADER) &&
+            !has_header(req, "x-amz-content-sha256") &&
+            (pair_list_add(headers, copy_string("x-amz-content-sha256"),
+                           copy_string(payload_hash)) < 0 ||
+             add_output_header(out, "x-amz-content-sha256", copy_string(payload_hash)) < 0))
+            return -1;
+    }
+    if (headers->count)
+        qsort(headers->items, headers->count, sizeof(*headers->items), compare_pairs);
+    return 0;
+}
+
+/* "host;x-amz-date": the unique names of the sorted header list. */
+static int signed_header_names(struct buf *out, const struct pair_list *headers)
+{
+    for (size_t i = 0; i < headers->count; i++) {
+        if (i && !strcmp(headers->items[i].name, headers->items[i - 1].name))
+            continue;
+        if ((i && buf_putc(out, ';') < 0) || buf_puts(out, headers->items[i].name) < 0)
+            return -1;
+    }
+    return buf_puts(out, "");
+}
+
+/* The request's query parameters plus, for a presigned URL, the X-Amz-* ones; sorted. */
+static int collect_query(struct pair_list *query, const struct sigv4_request *req,
+                         const struct sigv4_params *params, const char *amz_date, const char *scope,
+                         const char *signed_headers)
+{
+    if (parse_query(query, req->query) < 0)
+        return -1;
+    if (params->flags & SIGV4_QUERY) {
+        const char *token = params->session_token;
+        char expires[24];
+        snprintf(expires, sizeof(expires), "%ld",
+                 params->expires_seconds ? params->expires_seconds : 3600);
+        if (pair_list_add(query, copy_string("X-Amz-Algorithm"), copy_string(SIGV4_ALGORITHM)) <
+                0 ||
+            pair_list_add(query, copy_string("X-Amz-Credential"),
+                          canonical_query_component(scope, strlen(scope))) < 0 ||
+            pair_list_add(query, copy_string("X-Amz-Date"), copy_string(amz_date)) < 0 ||
+            pair_list_add(query, copy_string("X-Amz-Expires"), copy_string(expires)) < 0 ||
+            pair_list_add(query, copy_string("X-Amz-SignedHeaders"),
+                          canonical_query_component(signed_headers, strlen(signed_headers))) < 0)
+            return -1;
+        if (!is_empty(token) && !(params->flags & SIGV4_OMIT_SESSION_TOKEN) &&
+            pair_list_add(query, copy_string("X-Amz-Security-Token"),
+                          canonical_query_component(token, strlen(token))) < 0)
+            return -1;
+    }
+    if (query->count)
+        qsort(query->items, query->count, sizeof(*query->items), compare_query_pairs);
+    return 0;
+}
+
+/* METHOD \n URI \n QUERY \n HEADERS \n SIGNED-HEADERS \n PAYLOAD-HASH */
+static int canonical_request(struct buf *out, const struct sigv4_request *req, unsigned flags,
+                             const struct pair_list *query, const struct pair_list *headers,
+                             const char *signed_headers, const char *payload_hash)
+{
+    if (buf_puts(out, req->method) < 0 || buf_putc(out, '\n') < 0 ||
+        canonical_uri(out, req->path, flags) < 0 || buf_putc(out, '\n') < 0)
+        return -1;
+    for (size_t i = 0; i < query->count; i++)
+        if (buf_printf(out, "%s%s=%s", i ? "&" : "", query->items[i].name, query->items[i].value) <
+            0)
+            return -1;
+    if (buf_putc(out, '\n') < 0)
+        return -1;
+    for (size_t i = 0; i < headers->count; i++) {
+        const struct pair *h = &headers->items[i];
+        int first = i == 0 || strcmp(h->name, h[-1].name) != 0;
+        int last = i + 1 == headers->count || strcmp(h->name, h[1].name) != 0;
+        if ((first ? buf_printf(out, "%s:", h->name) : buf_putc(out, ',')) < 0 ||
+            buf_puts(out, h->value) < 0 || (last && buf_putc(out, '\n') < 0))
+            return -1;
+    }
+    return buf_printf(out, "\n%s\n%s", signed_headers, payload_hash);
+}
+
 int sigv4_sign(struct sigv4_signed *out, const struct sigv4_request *req,
                const struct sigv4_params *params, struct diagnostics *d)
 {
@@ -462,55 +599,25 @@ int sigv4_sign(struct sigv4_signed *out, const struct sigv4_request *req,
     buf_init(&creq, SIGV4_MAX_TEXT);
     buf_init(&sts, SIGV4_MAX_TEXT);
     buf_init(&text, SIGV4_MAX_TEXT);
-    unsigned char signing_key[DIGEST_SHA256_LEN];
-    int error = DDB_ERUNTIME;
+    unsigned char signing_key[DIGEST_SHA256_LEN], signature[DIGEST_SHA256_LEN];
+    char date[9], scope[512], payload_hash[DIGEST_SHA256_HEX_LEN + 40];
+    char creq_hash[DIGEST_SHA256_HEX_LEN + 1];
+    int error;
     memset(out, 0, sizeof(*out));
 
-    const int presign = (params->flags & SIGV4_QUERY) != 0;
-    const int has_token = !is_empty(params->session_token);
-    const int sign_token = has_token && !(params->flags & SIGV4_OMIT_SESSION_TOKEN);
-    long expires = params->expires_seconds ? params->expires_seconds : 3600;
-
-    if (is_empty(req->method)) {
-        error = diag_error(d, DDB_EINPUT, "sigv4: request has no method");
+    if ((error = validate(req, params, d)) < 0)
         goto done;
-    }
-    if (!valid_scope_part(params->region) || !valid_scope_part(params->service)) {
-        error = diag_error(d, DDB_EINPUT,
-                           "sigv4: signing region and service must be non-empty "
-                           "and contain no '/' or whitespace");
-        goto done;
-    }
-    if (!valid_scope_part(params->access_key_id) || is_empty(params->secret_access_key)) {
-        error = diag_error(d, DDB_EINPUT,
-                           "sigv4: credentials are incomplete (access key id or "
-                           "secret access key missing)");
-        goto done;
-    }
-    if (presign && (expires < 1 || expires > 604800)) {
-        error = diag_error(d, DDB_EINPUT, "sigv4: presigned URL expiry %ld s is outside 1..604800",
-                           expires);
-        goto done;
-    }
     if (sigv4_format_amz_date(out->amz_date, params->time) < 0) {
         error = diag_error(d, DDB_EINPUT, "sigv4: request time is out of range");
         goto done;
     }
-    if (!has_header(req, "host")) {
-        error = diag_error(d, DDB_EINPUT, "sigv4: request has no Host header");
-        goto done;
-    }
-    if (req->payload_hash && !is_payload_hash(req->payload_hash)) {
-        error = diag_error(d, DDB_EINPUT,
-                           "sigv4: payload hash is neither 64 lowercase hex digits "
-                           "nor UNSIGNED-PAYLOAD");
-        goto done;
-    }
-
-    char date[9];
     memcpy(date, out->amz_date, 8);
     date[8] = '\0';
-    char payload_hash[DIGEST_SHA256_HEX_LEN + 40];
+    if ((size_t)snprintf(scope, sizeof(scope), "%s/%s/%s/%s/aws4_request", params->access_key_id,
+                         date, params->region, params->service) >= sizeof(scope)) {
+        error = diag_error(d, DDB_EINPUT, "sigv4: access key id, region or service too long");
+        goto done;
+    }
     if (req->payload_hash)
         snprintf(payload_hash, sizeof(payload_hash), "%s", req->payload_hash);
     else if (req->body_len)
@@ -518,132 +625,33 @@ int sigv4_sign(struct sigv4_signed *out, const struct sigv4_request *req,
     else
         snprintf(payload_hash, sizeof(payload_hash), "%s", EMPTY_SHA256);
 
-    /* Headers: the request's own, then the ones signing adds. */
-    for (size_t i = 0; i < req->header_count; i++) {
-        const struct sigv4_header *h = &req->headers[i];
-        if (!h->name || !h->value) {
-            error = diag_error(d, DDB_EINPUT, "sigv4: header %zu has no name or value", i);
-            goto done;
-        }
-        char *name = lowercase_copy(h->name);
-        if (name && is_unsigned_header(name)) {
-            free(name);
-            continue;
-        }
-        if (pair_list_add(&headers, name, canonical_header_value(h->value)) < 0)
-            goto oom;
-    }
-    if (!presign) {
-        if (!has_header(req, "x-amz-date") &&
-            (pair_list_add(&headers, copy_string("x-amz-date"), copy_string(out->amz_date)) < 0 ||
-             add_output_header(out, "X-Amz-Date", copy_string(out->amz_date)) < 0))
-            goto oom;
-        if (sign_token && !has_header(req, "x-amz-security-token") &&
-            (pair_list_add(&headers, copy_string("x-amz-security-token"),
-                           canonical_header_value(params->session_token)) < 0 ||
-             add_output_header(out, "X-Amz-Security-Token", copy_string(params->session_token)) <
-                 0))
-            goto oom;
-        if ((params->flags & SIGV4_CONTENT_SHA256_HEADER) &&
-            !has_header(req, "x-amz-content-sha256") &&
-            (pair_list_add(&headers, copy_string("x-amz-content-sha256"),
-                           copy_string(payload_hash)) < 0 ||
-             add_output_header(out, "x-amz-content-sha256", copy_string(payload_hash)) < 0))
-            goto oom;
-    }
-    if (headers.count)
-        qsort(headers.items, headers.count, sizeof(*headers.items), compare_pairs);
-
-    /* SignedHeaders: unique names, sorted. */
-    for (size_t i = 0; i < headers.count; i++) {
-        if (i && !strcmp(headers.items[i].name, headers.items[i - 1].name))
-            continue;
-        if ((i && buf_putc(&signed_headers, ';') < 0) ||
-            buf_puts(&signed_headers, headers.items[i].name) < 0)
-            goto oom;
-    }
-    if (buf_puts(&signed_headers, "") < 0)
+    const int has_token = !is_empty(params->session_token);
+    const int token_unsigned = has_token && (params->flags & SIGV4_OMIT_SESSION_TOKEN);
+    if (collect_headers(&headers, out, req, params, payload_hash) < 0 ||
+        signed_header_names(&signed_headers, &headers) < 0 ||
+        collect_query(&query, req, params, out->amz_date, scope, signed_headers.data) < 0 ||
+        canonical_request(&creq, req, params->flags, &query, &headers, signed_headers.data,
+                          payload_hash) < 0)
         goto oom;
 
-    /* Query: the request's own parameters, plus the X-Amz-* ones for a presigned URL. */
-    if (parse_query(&query, req->query) < 0)
-        goto oom;
-    buf_reset(&text);
-    if (buf_printf(&text, "%s/%s/%s/%s/aws4_request", params->access_key_id, date, params->region,
-                   params->service) < 0)
-        goto oom;
-    if (presign) {
-        char expires_text[24];
-        snprintf(expires_text, sizeof(expires_text), "%ld", expires);
-        if (pair_list_add(&query, copy_string("X-Amz-Algorithm"), copy_string(SIGV4_ALGORITHM)) <
-                0 ||
-            pair_list_add(&query, copy_string("X-Amz-Credential"),
-                          canonical_query_component(text.data, text.len)) < 0 ||
-            pair_list_add(&query, copy_string("X-Amz-Date"), copy_string(out->amz_date)) < 0 ||
-            pair_list_add(&query, copy_string("X-Amz-Expires"), copy_string(expires_text)) < 0 ||
-            pair_list_add(&query, copy_string("X-Amz-SignedHeaders"),
-                          canonical_query_component(signed_headers.data, signed_headers.len)) < 0)
-            goto oom;
-        if (sign_token &&
-            pair_list_add(&query, copy_string("X-Amz-Security-Token"),
-                          canonical_query_component(params->session_token,
-                                                    strlen(params->session_token))) < 0)
-            goto oom;
-    }
-    if (query.count)
-        qsort(query.items, query.count, sizeof(*query.items), compare_query_pairs);
-
-    /* The canonical request. */
-    if (buf_puts(&creq, req->method) < 0 || buf_putc(&creq, '\n') < 0 ||
-        canonical_uri(&creq, req->path, params->flags) < 0 || buf_putc(&creq, '\n') < 0)
-        goto oom;
-    for (size_t i = 0; i < query.count; i++)
-        if ((i && buf_putc(&creq, '&') < 0) ||
-            buf_printf(&creq, "%s=%s", query.items[i].name, query.items[i].value) < 0)
-            goto oom;
-    if (buf_putc(&creq, '\n') < 0)
-        goto oom;
-    for (size_t i = 0; i < headers.count; i++) {
-        int first = i == 0 || strcmp(headers.items[i].name, headers.items[i - 1].name) != 0;
-        int last =
-            i + 1 == headers.count || strcmp(headers.items[i].name, headers.items[i + 1].name);
-        if (first && buf_printf(&creq, "%s:", headers.items[i].name) < 0)
-            goto oom;
-        if (!first && buf_putc(&creq, ',') < 0)
-            goto oom;
-        if (buf_puts(&creq, headers.items[i].value) < 0 || (last && buf_putc(&creq, '\n') < 0))
-            goto oom;
-    }
-    if (buf_printf(&creq, "\n%s\n%s", signed_headers.data, payload_hash) < 0)
-        goto oom;
-
-    /* The string to sign and the signature. */
-    char creq_hash[DIGEST_SHA256_HEX_LEN + 1];
     digest_sha256_hex(creq.data, creq.len, creq_hash);
     if (buf_printf(&sts, SIGV4_ALGORITHM "\n%s\n%s/%s/%s/aws4_request\n%s", out->amz_date, date,
-                   params->region, params->service, creq_hash) < 0)
-        goto oom;
-    if (derive_signing_key(signing_key, params->secret_access_key, date, params->region,
+                   params->region, params->service, creq_hash) < 0 ||
+        derive_signing_key(signing_key, params->secret_access_key, date, params->region,
                            params->service) < 0)
         goto oom;
-    unsigned char signature[DIGEST_SHA256_LEN];
     digest_hmac_sha256(signing_key, sizeof(signing_key), sts.data, sts.len, signature);
     digest_to_hex(signature, sizeof(signature), out->signature);
-    OPENSSL_cleanse(signature, sizeof(signature));
 
-    if (presign) {
+    if (params->flags & SIGV4_QUERY) {
         if (presigned_query(&out->query, &query, out->signature,
-                            has_token && !sign_token ? params->session_token : NULL) < 0)
+                            token_unsigned ? params->session_token : NULL) < 0)
             goto oom;
     } else {
-        buf_reset(&text);
-        if (buf_printf(&text,
-                       SIGV4_ALGORITHM " Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, "
-                                       "Signature=%s",
-                       params->access_key_id, date, params->region, params->service,
-                       signed_headers.data, out->signature) < 0)
+        if (buf_printf(&text, SIGV4_ALGORITHM " Credential=%s, SignedHeaders=%s, Signature=%s",
+                       scope, signed_headers.data, out->signature) < 0)
             goto oom;
-        if (has_token && !sign_token && !has_header(req, "x-amz-security-token") &&
+        if (token_unsigned && !has_header(req, "x-amz-security-token") &&
             add_output_header(out, "X-Amz-Security-Token", copy_string(params->session_token)) < 0)
             goto oom;
         if (add_output_header(out, "Authorization", buf_detach(&text)) < 0)
@@ -658,18 +666,18 @@ oom:
     error = diag_error(d, DDB_ERUNTIME, "sigv4: out of memory while signing");
 done:
     OPENSSL_cleanse(signing_key, sizeof(signing_key));
+    OPENSSL_cleanse(signature, sizeof(signature));
     pair_list_free(&headers, 1);
     pair_list_free(&query, 1);
     if (creq.data)
-        OPENSSL_cleanse(creq.data, creq.len);
+        OPENSSL_cleanse(creq.data, creq.cap);
     if (text.data)
-        OPENSSL_cleanse(text.data, text.len);
+        OPENSSL_cleanse(text.data, text.cap);
     buf_free(&signed_headers);
     buf_free(&creq);
     buf_free(&sts);
     buf_free(&text);
-    if (error < 0) {
+    if (error < 0)
         sigv4_signed_free(out);
-    }
     return error;
 }
