@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "credentials.h"
 #include "diag.h"
+#include "fsutil.h"
 
 #define FIXTURES "tests/data/credentials"
 #define SECRET_MARKER "DO-NOT-LEAK"
@@ -739,6 +740,86 @@ static void test_region(void **state)
     diag_free(&d);
 }
 
+/* Every failure path, printed the way main() prints it (with source excerpts), must not show a
+ * secret: the excerpt printer reads lines back from the files, which hold keys. */
+static void test_printed_diagnostics_never_contain_secrets(void **state)
+{
+    (void)state;
+    static const char *const failing_profiles[] = {
+        "partial",
+        "nothing",
+        "loop-a",
+        "mfa",
+        "bad-source",
+        "env-role",
+        "sso-expired",
+        "sso-logged-out",
+        "process-fails",
+        "process-missing",
+        "process-unbalanced",
+        "process-bad-version",
+        "role",
+        "chain",
+        "webid",
+        "sso-new",
+    };
+    struct fake_transport fake = {.refuse = 1};
+    struct credentials_transport transport = {fake_send, &fake};
+    struct diagnostics d;
+    diag_init(&d);
+    for (size_t i = 0; i < sizeof(failing_profiles) / sizeof(failing_profiles[0]); i++) {
+        struct credentials_options options = {
+            .now = fixed_now, .profile = failing_profiles[i], .transport = &transport};
+        struct credentials *c = NULL;
+        assert_true(credentials_load(&c, &options, &d) < 0);
+        assert_null(c);
+    }
+    setenv("AWS_SHARED_CREDENTIALS_FILE", FIXTURES "/malformed-credentials", 1);
+    struct credentials_options options = {.now = fixed_now};
+    struct credentials *c = NULL;
+    assert_true(credentials_load(&c, &options, &d) < 0);
+    fake_free(&fake);
+
+    char *printed = NULL;
+    size_t printed_len = 0;
+    FILE *out = open_memstream(&printed, &printed_len);
+    assert_non_null(out);
+    diag_print(&d, out);
+    fclose(out);
+    assert_true(d.count >= 17);
+    if (strstr(printed, SECRET_MARKER))
+        fail_msg("printed diagnostics leak a secret:\n%s", printed);
+    free(printed);
+    diag_free(&d);
+}
+
+/* configparser details: CRLF, "key: value", upper-case keys, comments, spaced section names. */
+static void test_ini_dialect(void **state)
+{
+    (void)state;
+    char directory[] = "/tmp/ddbaudit-credentials-XXXXXX";
+    assert_non_null(mkdtemp(directory));
+    char *path = fs_join(directory, "credentials");
+    const char *text = "# comment\r\n"
+                       "[ spaced ]\r\n"
+                       "AWS_ACCESS_KEY_ID: AKIACOLON\r\n"
+                       "; another comment\r\n"
+                       "aws_secret_access_key =   colon-secret-DO-NOT-LEAK  \r\n"
+                       "\r\n";
+    struct diagnostics d;
+    diag_init(&d);
+    assert_int_equal(fs_write_atomic(path, text, strlen(text), &d), 0);
+    setenv("AWS_SHARED_CREDENTIALS_FILE", path, 1);
+    struct credentials_options options = {.now = fixed_now, .profile = "spaced"};
+    struct credentials *c = load_ok(&options);
+    assert_string_equal(c->access_key_id, "AKIACOLON");
+    assert_string_equal(c->secret_access_key, "colon-secret-" SECRET_MARKER);
+    credentials_free(c);
+    assert_int_equal(fs_remove_tree(directory, &d), 0);
+    diag_free(&d);
+    free(path);
+}
+
 static void test_parse_time(void **state)
 {
     (void)state;
@@ -771,6 +852,8 @@ int main(void)
         cmocka_unit_test_setup(test_imds, setup),
         cmocka_unit_test_setup(test_refresh, setup),
         cmocka_unit_test_setup(test_region, setup),
+        cmocka_unit_test_setup(test_printed_diagnostics_never_contain_secrets, setup),
+        cmocka_unit_test_setup(test_ini_dialect, setup),
         cmocka_unit_test_setup(test_parse_time, setup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
