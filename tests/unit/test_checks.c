@@ -1,0 +1,559 @@
+/* Every control's rule through every status path: a fully compliant one-table account passes,
+ * then one change at a time makes each control Remediate, and a missing, denied or failed call
+ * makes it Review (fail closed). */
+#include "snapshot_fixture.h"
+
+#define R "eu-west-1"
+#define TABLE_ARN "arn:aws:dynamodb:eu-west-1:111122223333:table/t1"
+#define KEY_ID "1234abcd-12ab-34cd-56ef-1234567890ab"
+#define KEY_ARN "arn:aws:kms:eu-west-1:111122223333:key/" KEY_ID
+
+static const char *describe_table(const char *sse, const char *billing, const char *extra)
+{
+    static char text[4096];
+    snprintf(text, sizeof(text),
+             "{\"Table\": {\"TableName\": \"t1\", \"TableStatus\": \"ACTIVE\", "
+             "\"TableArn\": \"" TABLE_ARN "\", %s%s \"DeletionProtectionEnabled\": true %s}}",
+             sse ? sse : "", billing ? billing : "", extra ? extra : "");
+    return text;
+}
+
+#define SSE_CMK                                                                                    \
+    "\"SSEDescription\": {\"Status\": \"ENABLED\", \"SSEType\": \"KMS\", \"KMSMasterKeyArn\": "   \
+    "\"" KEY_ARN "\"},"
+#define ON_DEMAND "\"BillingModeSummary\": {\"BillingMode\": \"PAY_PER_REQUEST\"},"
+#define STREAM ", \"StreamSpecification\": {\"StreamEnabled\": true, \"StreamViewType\": \"NEW_IMAGE\"}"
+
+static const char *const all_tags =
+    "{\"Tags\": [{\"Key\": \"Security\", \"Value\": \"high\"}, {\"Key\": \"Confidentiality\", "
+    "\"Value\": \"Confidential\"}, {\"Key\": \"Environment\", \"Value\": \"prod\"}]}";
+
+/* A compliant account: one table in eu-west-1 and everything around it. */
+static void base(struct fixture *fx)
+{
+    fx_init(fx);
+    fx_call(fx, R, "dynamodb", "ListTables", NULL, "{\"TableNames\": [\"t1\"]}");
+    fx_call(fx, R, "dynamodb", "DescribeTable", "t1", describe_table(SSE_CMK, ON_DEMAND, NULL));
+    fx_call(fx, R, "dynamodb", "DescribeContinuousBackups", "t1",
+            "{\"ContinuousBackupsDescription\": {\"ContinuousBackupsStatus\": \"ENABLED\", "
+            "\"PointInTimeRecoveryDescription\": {\"PointInTimeRecoveryStatus\": \"ENABLED\"}}}");
+    fx_call(fx, R, "dynamodb", "ListTagsOfResource", "t1", all_tags);
+    fx_call(fx, R, "kms", "DescribeKey", KEY_ID,
+            "{\"KeyMetadata\": {\"KeyId\": \"" KEY_ID "\", \"Arn\": \"" KEY_ARN "\", "
+            "\"Enabled\": true, \"KeyState\": \"Enabled\", \"KeyManager\": \"CUSTOMER\"}}");
+    fx_call(fx, R, "kms", "GetKeyRotationStatus", KEY_ID, "{\"KeyRotationEnabled\": true}");
+    fx_call(fx, R, "kms", "GetKeyPolicy", KEY_ID,
+            "{\"PolicyName\": \"default\", \"Policy\": \"{\\\"Statement\\\": [{\\\"Effect\\\": "
+            "\\\"Allow\\\", \\\"Principal\\\": {\\\"AWS\\\": "
+            "\\\"arn:aws:iam::111122223333:root\\\"}, \\\"Action\\\": \\\"kms:*\\\", "
+            "\\\"Resource\\\": \\\"*\\\"}]}\"}");
+    fx_call(fx, R, "backup", "ListProtectedResources", NULL,
+            "{\"Results\": [{\"ResourceArn\": \"" TABLE_ARN
+            "\", \"ResourceType\": \"DynamoDB\"}]}");
+    fx_call(fx, R, "ec2", "DescribeVpcs", NULL, "{\"Vpcs\": [{\"VpcId\": \"vpc-1\"}]}");
+    fx_call(fx, R, "ec2", "DescribeVpcEndpoints", NULL,
+            "{\"VpcEndpoints\": [{\"VpcEndpointId\": \"vpce-1\", \"VpcEndpointType\": "
+            "\"Gateway\", \"VpcId\": \"vpc-1\", \"ServiceName\": \"com.amazonaws.eu-west-1."
+            "dynamodb\", \"State\": \"available\"}]}");
+    fx_call(fx, R, "cloudtrail", "DescribeTrails", NULL,
+            "{\"trailList\": [{\"Name\": \"org\", \"TrailARN\": "
+            "\"arn:aws:cloudtrail:eu-west-1:111122223333:trail/org\", \"HomeRegion\": "
+            "\"eu-west-1\", \"IsMultiRegionTrail\": true, \"IncludeGlobalServiceEvents\": true, "
+            "\"LogFileValidationEnabled\": true, \"KmsKeyId\": \"" KEY_ARN "\"}]}");
+    fx_call(fx, R, "cloudtrail", "GetTrailStatus", "org", "{\"IsLogging\": true}");
+    fx_call(fx, R, "cloudtrail", "GetEventSelectors", "org",
+            "{\"TrailARN\": \"arn:aws:cloudtrail:eu-west-1:111122223333:trail/org\", "
+            "\"AdvancedEventSelectors\": [{\"Name\": \"mgmt\", \"FieldSelectors\": [{\"Field\": "
+            "\"eventCategory\", \"Equals\": [\"Management\"]}]}, {\"Name\": \"ddb\", "
+            "\"FieldSelectors\": [{\"Field\": \"eventCategory\", \"Equals\": [\"Data\"]}, "
+            "{\"Field\": \"resources.type\", \"Equals\": [\"AWS::DynamoDB::Table\"]}]}]}");
+    fx_call(fx, R, "logs", "DescribeMetricFilters", NULL,
+            "{\"metricFilters\": [{\"filterName\": \"ddb-destroy\", \"filterPattern\": \"{ "
+            "($.eventName = DeleteTable) || ($.eventName = DeleteBackup) || ($.eventName = "
+            "CreateTable) }\", \"metricTransformations\": [{\"metricName\": \"Destroy\", "
+            "\"metricNamespace\": \"Audit\", \"metricValue\": \"1\"}], \"logGroupName\": "
+            "\"trail\"}]}");
+    fx_call(fx, R, "cloudwatch", "DescribeAlarms", NULL,
+            "{\"MetricAlarms\": [{\"AlarmName\": \"destroy\", \"MetricName\": \"Destroy\", "
+            "\"Namespace\": \"Audit\", \"ActionsEnabled\": true, \"AlarmActions\": "
+            "[\"arn:aws:sns:eu-west-1:111122223333:sec\"]}], \"CompositeAlarms\": []}");
+    fx_call(fx, R, "events", "ListRules", NULL,
+            "{\"Rules\": [{\"Name\": \"iam\", \"State\": \"ENABLED\", \"EventPattern\": "
+            "\"{\\\"source\\\": [\\\"aws.iam\\\"], \\\"detail\\\": {\\\"eventName\\\": "
+            "[\\\"PutRolePolicy\\\", \\\"PutUserPolicy\\\", \\\"PutGroupPolicy\\\", "
+            "\\\"CreatePolicyVersion\\\", \\\"AttachRolePolicy\\\", \\\"AttachUserPolicy\\\", "
+            "\\\"AttachGroupPolicy\\\", \\\"SetDefaultPolicyVersion\\\"]}}\"}]}");
+    fx_call(fx, R, "events", "ListTargetsByRule", "iam",
+            "{\"Targets\": [{\"Id\": \"1\", \"Arn\": \"arn:aws:sns:eu-west-1:111122223333:sec\"}]}");
+    fx_call(fx, R, "application-autoscaling", "DescribeScalableTargets", NULL,
+            "{\"ScalableTargets\": []}");
+    fx_call(fx, R, "dax", "DescribeClusters", NULL,
+            "{\"Clusters\": [{\"ClusterName\": \"c1\", \"ClusterArn\": "
+            "\"arn:aws:dax:eu-west-1:111122223333:cache/c1\", \"SSEDescription\": {\"Status\": "
+            "\"ENABLED\"}, \"ClusterEndpointEncryptionType\": \"TLS\"}]}");
+    fx_file(fx, "attestations.yaml",
+            "attestations:\n"
+            "  - control: DDB-01\n    statement: SOC 2 Type II covers DynamoDB\n"
+            "    attested_by: auditor@example.com\n    date: 2026-05-15\n    max_age_days: 365\n"
+            "    regions: [eu-west-1]\n    artifacts: [{url: https://example.com/soc2}]\n"
+            "  - control: DDB-06\n    statement: inherited\n    attested_by: a@example.com\n"
+            "    date: 2025-01-10\n    max_age_days: 365\n"
+            "  - control: DDB-24\n    resource: '*:table/t1'\n    statement: encrypted client-side\n"
+            "    attested_by: dev@example.com\n    date: 2026-09-01\n    max_age_days: 365\n");
+}
+
+/* ---- DDB-04 encryption at rest ---- */
+
+static void encryption_customer_key_passes(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    fx_expect(fx_evaluate(&fx, "DDB-04", NULL), "table/t1", STATUS_PASS, "customer managed");
+    fx_free(&fx);
+}
+
+static void encryption_owned_key_on_confidential_table_remediates(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    fx_call(&fx, R, "dynamodb", "DescribeTable", "t1", describe_table(NULL, ON_DEMAND, NULL));
+    fx_expect(fx_evaluate(&fx, "DDB-04", NULL), "table/t1", STATUS_REMEDIATE, "AWS owned");
+    fx_free(&fx);
+}
+
+static void encryption_owned_key_on_internal_table_passes(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    fx_call(&fx, R, "dynamodb", "DescribeTable", "t1", describe_table(NULL, ON_DEMAND, NULL));
+    fx_call(&fx, R, "dynamodb", "ListTagsOfResource", "t1",
+            "{\"Tags\": [{\"Key\": \"Confidentiality\", \"Value\": \"Internal\"}]}");
+    fx_expect(fx_evaluate(&fx, "DDB-04", NULL), "table/t1", STATUS_PASS, "AWS owned");
+    fx_free(&fx);
+}
+
+static void encryption_missing_key_description_reviews(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    fx_call(&fx, R, "kms", "DescribeKey", KEY_ID, NULL);
+    fx_expect(fx_evaluate(&fx, "DDB-04", NULL), "table/t1", STATUS_REVIEW, "not collected");
+    fx_free(&fx);
+}
+
+static void encryption_denied_describe_table_reviews(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    fx_error(&fx, R, "dynamodb", "DescribeTable", "t1", "AccessDeniedException");
+    struct control_result *r = fx_evaluate(&fx, "DDB-04", NULL);
+    fx_expect(r, "table/t1", STATUS_REVIEW, "denied");
+    assert_non_null(strstr(fx_finding(r, "table/t1")->reason, "dynamodb:DescribeTable"));
+    fx_free(&fx);
+}
+
+static void missing_list_tables_reviews_the_region(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    fx_error(&fx, R, "dynamodb", "ListTables", NULL, "ThrottlingException");
+    struct control_result *r = fx_evaluate(&fx, "DDB-04", NULL);
+    fx_expect(r, "eu-west-1:111122223333:*", STATUS_REVIEW, "ThrottlingException");
+    assert_int_equal(r->status, STATUS_REVIEW);
+    fx_free(&fx);
+}
+
+/* ---- DDB-13 keys ---- */
+
+static void key_rotating_passes_and_pending_deletion_remediates(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    fx_expect(fx_evaluate(&fx, "DDB-13", NULL), KEY_ID, STATUS_PASS, "rotates");
+    fx_free(&fx);
+    base(&fx);
+    fx_call(&fx, R, "kms", "DescribeKey", KEY_ID,
+            "{\"KeyMetadata\": {\"KeyId\": \"" KEY_ID "\", \"Enabled\": false, \"KeyState\": "
+            "\"PendingDeletion\", \"KeyManager\": \"CUSTOMER\"}}");
+    fx_expect(fx_evaluate(&fx, "DDB-13", NULL), KEY_ID, STATUS_REMEDIATE, "PendingDeletion");
+    fx_free(&fx);
+    base(&fx);
+    fx_call(&fx, R, "kms", "GetKeyRotationStatus", KEY_ID, "{\"KeyRotationEnabled\": false}");
+    fx_expect(fx_evaluate(&fx, "DDB-13", NULL), KEY_ID, STATUS_REMEDIATE, "rotation is off");
+    fx_free(&fx);
+    base(&fx);
+    fx_error(&fx, R, "kms", "GetKeyRotationStatus", KEY_ID, "AccessDeniedException");
+    fx_expect(fx_evaluate(&fx, "DDB-13", NULL), KEY_ID, STATUS_REVIEW, "denied");
+    fx_free(&fx);
+}
+
+static void owned_keys_leave_key_management_not_applicable(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    fx_call(&fx, R, "dynamodb", "DescribeTable", "t1", describe_table(NULL, ON_DEMAND, NULL));
+    struct control_result *r = fx_evaluate(&fx, "DDB-13", NULL);
+    assert_int_equal(r->status, STATUS_NOT_APPLICABLE);
+    fx_free(&fx);
+}
+
+/* ---- DDB-19, 20, 21, 23 ---- */
+
+static void pitr(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    fx_expect(fx_evaluate(&fx, "DDB-19", NULL), "table/t1", STATUS_PASS, "enabled");
+    fx_free(&fx);
+    base(&fx);
+    fx_call(&fx, R, "dynamodb", "DescribeContinuousBackups", "t1",
+            "{\"ContinuousBackupsDescription\": {\"ContinuousBackupsStatus\": \"ENABLED\", "
+            "\"PointInTimeRecoveryDescription\": {\"PointInTimeRecoveryStatus\": \"DISABLED\"}}}");
+    fx_expect(fx_evaluate(&fx, "DDB-19", NULL), "table/t1", STATUS_REMEDIATE, "DISABLED");
+    fx_free(&fx);
+    base(&fx);
+    fx_call(&fx, R, "dynamodb", "DescribeContinuousBackups", "t1", NULL);
+    fx_expect(fx_evaluate(&fx, "DDB-19", NULL), "table/t1", STATUS_REVIEW, "not collected");
+    fx_free(&fx);
+}
+
+static void backups_and_deletion_protection(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    fx_expect(fx_evaluate(&fx, "DDB-20", NULL), "table/t1", STATUS_PASS, "deletion protection");
+    fx_free(&fx);
+    base(&fx);
+    fx_call(&fx, R, "backup", "ListProtectedResources", NULL, "{\"Results\": []}");
+    fx_expect(fx_evaluate(&fx, "DDB-20", NULL), "table/t1", STATUS_REMEDIATE, "AWS Backup");
+    fx_free(&fx);
+    base(&fx);
+    fx_error(&fx, R, "backup", "ListProtectedResources", NULL, "AccessDeniedException");
+    fx_expect(fx_evaluate(&fx, "DDB-20", NULL), "table/t1", STATUS_REVIEW, "denied");
+    fx_free(&fx);
+}
+
+static void tags(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    fx_expect(fx_evaluate(&fx, "DDB-21", NULL), "table/t1", STATUS_PASS, "every required tag");
+    fx_free(&fx);
+    base(&fx);
+    fx_call(&fx, R, "dynamodb", "ListTagsOfResource", "t1",
+            "{\"Tags\": [{\"Key\": \"Environment\", \"Value\": \"prod\"}]}");
+    fx_expect(fx_evaluate(&fx, "DDB-21", NULL), "table/t1", STATUS_REMEDIATE,
+              "Security, Confidentiality");
+    fx_free(&fx);
+    base(&fx);
+    fx_call(&fx, R, "dynamodb", "ListTagsOfResource", "t1", NULL);
+    fx_expect(fx_evaluate(&fx, "DDB-21", NULL), "table/t1", STATUS_REVIEW, "not collected");
+    fx_free(&fx);
+}
+
+static void capacity(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    fx_expect(fx_evaluate(&fx, "DDB-23", NULL), "table/t1", STATUS_PASS, "on-demand");
+    fx_free(&fx);
+    base(&fx);
+    fx_call(&fx, R, "dynamodb", "DescribeTable", "t1", describe_table(SSE_CMK, NULL, NULL));
+    fx_call(&fx, R, "application-autoscaling", "DescribeScalableTargets", NULL,
+            "{\"ScalableTargets\": [{\"ServiceNamespace\": \"dynamodb\", \"ResourceId\": "
+            "\"table/t1\", \"ScalableDimension\": \"dynamodb:table:ReadCapacityUnits\", "
+            "\"MinCapacity\": 1, \"MaxCapacity\": 10}]}");
+    fx_expect(fx_evaluate(&fx, "DDB-23", NULL), "table/t1", STATUS_REMEDIATE, "for writes");
+    fx_free(&fx);
+    base(&fx);
+    fx_call(&fx, R, "dynamodb", "DescribeTable", "t1", describe_table(SSE_CMK, NULL, NULL));
+    fx_call(&fx, R, "application-autoscaling", "DescribeScalableTargets", NULL, NULL);
+    fx_expect(fx_evaluate(&fx, "DDB-23", NULL), "table/t1", STATUS_REVIEW, "not collected");
+    fx_free(&fx);
+}
+
+/* ---- DDB-18 replicas ---- */
+
+static void replicas(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    assert_int_equal(fx_evaluate(&fx, "DDB-18", NULL)->status, STATUS_NOT_APPLICABLE);
+    fx_free(&fx);
+    base(&fx);
+    fx_call(&fx, R, "dynamodb", "DescribeTable", "t1",
+            describe_table(SSE_CMK, ON_DEMAND,
+                           ", \"Replicas\": [{\"RegionName\": \"us-east-1\", \"ReplicaStatus\": "
+                           "\"CREATING\"}]"));
+    fx_expect(fx_evaluate(&fx, "DDB-18", NULL), "us-east-1:111122223333:table/t1",
+              STATUS_REMEDIATE, "CREATING");
+    fx_free(&fx);
+    base(&fx);
+    fx_call(&fx, R, "dynamodb", "DescribeTable", "t1",
+            describe_table(SSE_CMK, ON_DEMAND,
+                           ", \"Replicas\": [{\"RegionName\": \"us-east-1\", \"ReplicaStatus\": "
+                           "\"ACTIVE\"}]"));
+    /* The replica's region was not collected: its encryption is unknown. */
+    fx_expect(fx_evaluate(&fx, "DDB-18", NULL), "us-east-1:111122223333:table/t1", STATUS_REVIEW,
+              "not collected");
+    fx_free(&fx);
+}
+
+/* ---- DDB-08, 25 ---- */
+
+static void vpc_endpoints(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    fx_expect(fx_evaluate(&fx, "DDB-08", NULL), "vpc/vpc-1", STATUS_PASS, "gateway");
+    fx_free(&fx);
+    base(&fx);
+    fx_call(&fx, R, "ec2", "DescribeVpcEndpoints", NULL, "{\"VpcEndpoints\": []}");
+    fx_expect(fx_evaluate(&fx, "DDB-08", NULL), "vpc/vpc-1", STATUS_REMEDIATE, "no available");
+    fx_free(&fx);
+    base(&fx);
+    fx_error(&fx, R, "ec2", "DescribeVpcs", NULL, "UnauthorizedOperation");
+    fx_expect(fx_evaluate(&fx, "DDB-08", NULL), "eu-west-1:111122223333:*", STATUS_REVIEW,
+              "denied");
+    fx_free(&fx);
+}
+
+static void dax(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    fx_expect(fx_evaluate(&fx, "DDB-25", NULL), "cache/c1", STATUS_PASS, "TLS");
+    fx_free(&fx);
+    base(&fx);
+    fx_call(&fx, R, "dax", "DescribeClusters", NULL,
+            "{\"Clusters\": [{\"ClusterName\": \"c1\", \"ClusterArn\": "
+            "\"arn:aws:dax:eu-west-1:111122223333:cache/c1\", \"SSEDescription\": {\"Status\": "
+            "\"DISABLED\"}, \"ClusterEndpointEncryptionType\": \"NONE\"}]}");
+    fx_expect(fx_evaluate(&fx, "DDB-25", NULL), "cache/c1", STATUS_REMEDIATE, "TLS");
+    fx_free(&fx);
+    base(&fx);
+    fx_call(&fx, R, "dax", "DescribeClusters", NULL, "{\"Clusters\": []}");
+    assert_int_equal(fx_evaluate(&fx, "DDB-25", NULL)->status, STATUS_NOT_APPLICABLE);
+    fx_free(&fx);
+}
+
+/* ---- DDB-16, 17, 22 ---- */
+
+static void auditing(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    fx_expect(fx_evaluate(&fx, "DDB-16", NULL), "trail/org", STATUS_PASS, "multi-region");
+    fx_free(&fx);
+    base(&fx);
+    fx_call(&fx, R, "cloudtrail", "GetTrailStatus", "org", "{\"IsLogging\": false}");
+    fx_expect(fx_evaluate(&fx, "DDB-16", NULL), "trail/org", STATUS_REMEDIATE, "not logging");
+    fx_free(&fx);
+    base(&fx);
+    fx_call(&fx, R, "cloudtrail", "DescribeTrails", NULL, "{\"trailList\": []}");
+    fx_expect(fx_evaluate(&fx, "DDB-16", NULL), ":root", STATUS_REMEDIATE, "no CloudTrail");
+    fx_free(&fx);
+    base(&fx);
+    fx_error(&fx, R, "cloudtrail", "DescribeTrails", NULL, "AccessDeniedException");
+    fx_expect(fx_evaluate(&fx, "DDB-16", NULL), "eu-west-1:111122223333:*", STATUS_REVIEW,
+              "denied");
+    fx_free(&fx);
+}
+
+static void alerting(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    struct control_result *r = fx_evaluate(&fx, "DDB-17", NULL);
+    fx_expect(r, "alert/DeleteTable", STATUS_PASS, "alarm destroy");
+    fx_expect(r, "alert/IAMPolicyChanges", STATUS_PASS, "EventBridge rule iam");
+    assert_int_equal(r->status, STATUS_PASS);
+    fx_free(&fx);
+    base(&fx);
+    fx_call(&fx, R, "events", "ListTargetsByRule", "iam", "{\"Targets\": []}");
+    r = fx_evaluate(&fx, "DDB-17", NULL);
+    fx_expect(r, "alert/IAMPolicyChanges", STATUS_REMEDIATE, "PutRolePolicy");
+    fx_free(&fx);
+    base(&fx);
+    fx_call(&fx, R, "cloudwatch", "DescribeAlarms", NULL, NULL);
+    r = fx_evaluate(&fx, "DDB-17", NULL);
+    fx_expect(r, "alert/DeleteTable", STATUS_REVIEW, NULL);
+    fx_free(&fx);
+}
+
+static void data_plane(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    fx_expect(fx_evaluate(&fx, "DDB-22", NULL), "table/t1", STATUS_PASS, "data events");
+    fx_free(&fx);
+    base(&fx);
+    fx_call(&fx, R, "cloudtrail", "GetEventSelectors", "org",
+            "{\"EventSelectors\": [{\"ReadWriteType\": \"All\", \"IncludeManagementEvents\": "
+            "true, \"DataResources\": []}]}");
+    fx_expect(fx_evaluate(&fx, "DDB-22", NULL), "table/t1", STATUS_REMEDIATE, "no stream");
+    fx_free(&fx);
+    base(&fx);
+    fx_call(&fx, R, "cloudtrail", "GetEventSelectors", "org",
+            "{\"EventSelectors\": [{\"ReadWriteType\": \"All\", \"IncludeManagementEvents\": "
+            "true, \"DataResources\": []}]}");
+    fx_call(&fx, R, "dynamodb", "DescribeTable", "t1", describe_table(SSE_CMK, ON_DEMAND, STREAM));
+    fx_expect(fx_evaluate(&fx, "DDB-22", NULL), "table/t1", STATUS_PASS, "stream");
+    fx_free(&fx);
+    base(&fx);
+    fx_call(&fx, R, "cloudtrail", "GetEventSelectors", "org", NULL);
+    fx_expect(fx_evaluate(&fx, "DDB-22", NULL), "table/t1", STATUS_REVIEW, "not collected");
+    fx_free(&fx);
+}
+
+/* ---- attestations: DDB-01, 06, 24 ---- */
+
+static void attested_controls(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    fx_expect(fx_evaluate(&fx, "DDB-01", NULL), "eu-west-1:111122223333:*", STATUS_PASS,
+              "covers");
+    fx_free(&fx);
+    /* A region with tables that the report does not cover. */
+    base(&fx);
+    fx_call(&fx, "us-east-1", "dynamodb", "ListTables", NULL, "{\"TableNames\": [\"t2\"]}");
+    fx_expect(fx_evaluate(&fx, "DDB-01", NULL), "us-east-1:111122223333:*", STATUS_REMEDIATE,
+              "does not list");
+    fx_free(&fx);
+    /* The same report a year and a half later is stale: Review, never Pass. */
+    base(&fx);
+    fx_expect(fx_evaluate(&fx, "DDB-01", "2027-11-20"), ":root", STATUS_REVIEW, "stale");
+    fx_free(&fx);
+    /* DDB-06's attestation is older than 365 days at the as-of date. */
+    base(&fx);
+    fx_expect(fx_evaluate(&fx, "DDB-06", NULL), ":root", STATUS_REVIEW, "stale");
+    fx_free(&fx);
+    base(&fx);
+    fx_expect(fx_evaluate(&fx, "DDB-06", "2025-06-01"), ":root", STATUS_PASS, "inherited");
+    fx_free(&fx);
+}
+
+static void client_side_encryption(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    /* Confidential is not in required_values (Restricted): out of scope. */
+    assert_int_equal(fx_evaluate(&fx, "DDB-24", NULL)->status, STATUS_NOT_APPLICABLE);
+    fx_free(&fx);
+    base(&fx);
+    fx_call(&fx, R, "dynamodb", "ListTagsOfResource", "t1",
+            "{\"Tags\": [{\"Key\": \"Confidentiality\", \"Value\": \"Restricted\"}]}");
+    fx_expect(fx_evaluate(&fx, "DDB-24", NULL), "table/t1", STATUS_PASS, "attested");
+    fx_free(&fx);
+    base(&fx);
+    fx_call(&fx, R, "dynamodb", "ListTagsOfResource", "t1",
+            "{\"Tags\": [{\"Key\": \"Confidentiality\", \"Value\": \"Restricted\"}]}");
+    fx_file(&fx, "attestations.yaml", "attestations: []\n");
+    fx_expect(fx_evaluate(&fx, "DDB-24", NULL), "table/t1", STATUS_REMEDIATE, "no attestation");
+    fx_free(&fx);
+}
+
+/* ---- DDB-10 derived ---- */
+
+static void supporting_services_take_the_worst(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    fx_call(&fx, R, "kms", "GetKeyRotationStatus", KEY_ID, "{\"KeyRotationEnabled\": false}");
+    struct control_result *r = fx_evaluate(&fx, "DDB-10", NULL);
+    fx_expect(r, "service:KMS", STATUS_REMEDIATE, "DDB-13");
+    fx_expect(r, "service:VPC", STATUS_PASS, "DDB-08");
+    assert_int_equal(r->status, STATUS_REMEDIATE);
+    fx_free(&fx);
+}
+
+/* ---- risk acceptances ---- */
+
+static void acceptance_applies_until_it_expires(void **state)
+{
+    (void)state;
+    static const char exceptions[] =
+        "exceptions:\n  - control: DDB-19\n    resource: 'arn:aws:dynamodb:*:*:table/t1'\n"
+        "    ticket: {id: RISK-1, url: 'https://tickets.example.com/RISK-1'}\n"
+        "    approved_by: ciso@example.com\n    reason: migration window\n"
+        "    expires: 2026-09-30\n";
+    struct fixture fx;
+    base(&fx);
+    fx_call(&fx, R, "dynamodb", "DescribeContinuousBackups", "t1",
+            "{\"ContinuousBackupsDescription\": {\"ContinuousBackupsStatus\": \"ENABLED\", "
+            "\"PointInTimeRecoveryDescription\": {\"PointInTimeRecoveryStatus\": \"DISABLED\"}}}");
+    fx_file(&fx, "exceptions.yaml", exceptions);
+    struct control_result *r = fx_evaluate(&fx, "DDB-19", "2026-09-30");
+    fx_expect(r, "table/t1", STATUS_ACCEPTED, "DISABLED");
+    assert_int_equal(fx_finding(r, "table/t1")->original_status, STATUS_REMEDIATE);
+    assert_int_equal(r->status, STATUS_ACCEPTED);
+    fx_free(&fx);
+
+    base(&fx);
+    fx_call(&fx, R, "dynamodb", "DescribeContinuousBackups", "t1",
+            "{\"ContinuousBackupsDescription\": {\"ContinuousBackupsStatus\": \"ENABLED\", "
+            "\"PointInTimeRecoveryDescription\": {\"PointInTimeRecoveryStatus\": \"DISABLED\"}}}");
+    fx_file(&fx, "exceptions.yaml", exceptions);
+    r = fx_evaluate(&fx, "DDB-19", "2026-10-01");
+    fx_expect(r, "table/t1", STATUS_REMEDIATE, "risk acceptance RISK-1 expired on 2026-09-30");
+    fx_free(&fx);
+
+    /* An acceptance for a finding that passes matches nothing and is reported. */
+    base(&fx);
+    fx_file(&fx, "exceptions.yaml", exceptions);
+    r = fx_evaluate(&fx, "DDB-19", "2026-09-01");
+    assert_int_equal(r->status, STATUS_PASS);
+    assert_int_equal(json_array_size(fx.results->exceptions_unmatched), 1);
+    fx_free(&fx);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(encryption_customer_key_passes),
+        cmocka_unit_test(encryption_owned_key_on_confidential_table_remediates),
+        cmocka_unit_test(encryption_owned_key_on_internal_table_passes),
+        cmocka_unit_test(encryption_missing_key_description_reviews),
+        cmocka_unit_test(encryption_denied_describe_table_reviews),
+        cmocka_unit_test(missing_list_tables_reviews_the_region),
+        cmocka_unit_test(key_rotating_passes_and_pending_deletion_remediates),
+        cmocka_unit_test(owned_keys_leave_key_management_not_applicable),
+        cmocka_unit_test(pitr),
+        cmocka_unit_test(backups_and_deletion_protection),
+        cmocka_unit_test(tags),
+        cmocka_unit_test(capacity),
+        cmocka_unit_test(replicas),
+        cmocka_unit_test(vpc_endpoints),
+        cmocka_unit_test(dax),
+        cmocka_unit_test(auditing),
+        cmocka_unit_test(alerting),
+        cmocka_unit_test(data_plane),
+        cmocka_unit_test(attested_controls),
+        cmocka_unit_test(client_side_encryption),
+        cmocka_unit_test(supporting_services_take_the_worst),
+        cmocka_unit_test(acceptance_applies_until_it_expires),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
