@@ -375,7 +375,8 @@ int catalog_load(struct catalog **out, const char *dir, struct diagnostics *d)
         names[name_count++] = strdup(entry->d_name);
     }
     closedir(handle);
-    qsort(names, name_count, sizeof(char *), compare_names);
+    if (name_count > 1)
+        qsort(names, name_count, sizeof(char *), compare_names);
 
     struct catalog *catalog = calloc(1, sizeof(*catalog));
     size_t capacity = 0;

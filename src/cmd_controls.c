@@ -117,7 +117,8 @@ static int exec_doc(int argc, char **argv, struct diagnostics *d)
     for (size_t i = 0; i < catalog->count; i++)
         for (size_t k = 0; k < catalog->controls[i].source_count; k++)
             all[n++] = (struct source_row){&catalog->controls[i].sources[k], &catalog->controls[i]};
-    qsort(all, n, sizeof(*all), compare_rows);
+    if (n > 1)
+        qsort(all, n, sizeof(*all), compare_rows);
     for (size_t i = 0; i < n;) {
         const struct control_source *s = all[i].source;
         buf_printf(&b, "| %s | %s | %d | ", s->seed, s->table, s->row);

@@ -257,8 +257,9 @@ static int compare_calls_then_order(const void *pa, const void *pb)
 /* Sorts the calls and keeps only the last one added for each call (collect --resume, retries). */
 static void sort_calls(struct evidence_snapshot *snapshot)
 {
-    qsort(snapshot->calls, snapshot->call_count, sizeof(*snapshot->calls),
-          compare_calls_then_order);
+    if (snapshot->call_count > 1)
+        qsort(snapshot->calls, snapshot->call_count, sizeof(*snapshot->calls),
+              compare_calls_then_order);
     size_t kept = 0;
     for (size_t i = 0; i < snapshot->call_count; i++) {
         if (kept && !compare_calls(&snapshot->calls[kept - 1], &snapshot->calls[i])) {
@@ -637,7 +638,8 @@ static int read_manifest(struct evidence_snapshot *s, const char *manifest_path,
         }
         s->call_count++;
     }
-    qsort(s->calls, s->call_count, sizeof(*s->calls), compare_calls);
+    if (s->call_count > 1)
+        qsort(s->calls, s->call_count, sizeof(*s->calls), compare_calls);
     for (i = 1; i < s->call_count; i++) {
         if (!compare_calls(&s->calls[i - 1], &s->calls[i])) {
             error = manifest_fail(&r, "/calls", "%s %s %s %s is listed twice", s->calls[i].service,
@@ -833,7 +835,9 @@ int evidence_open(struct evidence_snapshot **out, const char *dir, struct diagno
         merge_diagnostics(d, &args[i].diags);
         diag_free(&args[i].diags);
     }
-    qsort(d->entries + first_new, d->count - first_new, sizeof(*d->entries), compare_entries);
+    if (d->count > first_new)
+        qsort(d->entries + first_new, d->count - first_new, sizeof(*d->entries),
+              compare_entries);
 done:
     free(manifest);
     if (error < 0)
@@ -1161,7 +1165,8 @@ int evidence_seal(const char *dir, const struct evidence_seal_options *options,
         }
         free(list);
     }
-    qsort(s->regions, s->region_count, sizeof(char *), compare_strings);
+    if (s->region_count > 1)
+        qsort(s->regions, s->region_count, sizeof(char *), compare_strings);
     if (options->period) {
         const char *dots = strstr(options->period, "..");
         if (!dots || dots == options->period || !dots[2]) {
