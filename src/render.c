@@ -1,0 +1,861 @@
+/* The shared half of the renderer: finds templates, builds the view model from report.json and
+ * drives the Mustache engine with the format's escaper. It must not decide a status or read
+ * evidence: everything it prints comes from the report. */
+#include "render.h"
+#include "buf.h"
+#include "diag.h"
+#include "fsutil.h"
+#include "mustache.h"
+#include "resources.h"
+
+#include <cmark.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TEMPLATE_SUFFIX ".mustache"
+#define TEMPLATE_MAX_SIZE ((size_t)16 << 20)
+#define CHART_BAR_MAX 320 /* pixels for the longest bar of the summary chart */
+
+const struct render_format *const render_packet_formats[] = {
+    &render_format_html,
+    &render_format_markdown,
+    &render_format_xml,
+    &render_format_confluence,
+    NULL,
+};
+
+static const struct render_format *const all_formats[] = {
+    &render_format_html,        &render_format_markdown,
+    &render_format_xml,         &render_format_confluence,
+    &render_format_ticket_md,   &render_format_ticket_jira,
+    &render_format_ticket_html, NULL,
+};
+
+const struct render_format *render_format_find(const char *name)
+{
+    if (!name)
+        return NULL;
+    if (strcmp(name, "markdown") == 0)
+        name = "md";
+    for (size_t i = 0; all_formats[i]; i++)
+        if (strcmp(all_formats[i]->name, name) == 0)
+            return all_formats[i];
+    return NULL;
+}
+
+/* ---- Bundled templates ---- */
+
+int render_bundled_dir(char **out, struct diagnostics *d)
+{
+    char *probe = resources_path("templates/report.html" TEMPLATE_SUFFIX);
+    if (!probe)
+        return diag_error(d, DDB_EINPUT,
+                          "cannot find the bundled templates/ (set DDBAUDIT_DATA_DIR to the "
+                          "directory holding it)");
+    free(probe);
+    *out = resources_path("templates");
+    return *out ? 0 : diag_error(d, DDB_ERUNTIME, "out of memory");
+}
+
+/* ---- The renderer: search path and compiled templates ---- */
+
+struct compiled {
+    char *name;
+    struct mustache_template *template;
+};
+
+struct renderer {
+    char *dirs[2];
+    size_t dir_count;
+    struct mustache_dir_loader loader;
+    struct mustache_cache *cache;
+    struct compiled *templates;
+    size_t template_count;
+};
+
+int render_new(struct renderer **out, const char *user_dir, struct diagnostics *d)
+{
+    int error = 0;
+    struct renderer *renderer = calloc(1, sizeof(*renderer));
+    if (!renderer)
+        return diag_error(d, DDB_ERUNTIME, "out of memory");
+    if (user_dir) {
+        if (!fs_is_dir(user_dir)) {
+            error = diag_error(d, DDB_EUSAGE, "--templates %s: not a directory", user_dir);
+            goto done;
+        }
+        if (!(renderer->dirs[renderer->dir_count++] = strdup(user_dir))) {
+            error = diag_error(d, DDB_ERUNTIME, "out of memory");
+            goto done;
+        }
+    }
+    if ((error = render_bundled_dir(&renderer->dirs[renderer->dir_count], d)) < 0)
+        goto done;
+    renderer->dir_count++;
+    if (mustache_cache_new(&renderer->cache) < 0) {
+        error = diag_error(d, DDB_ERUNTIME, "out of memory");
+        goto done;
+    }
+    renderer->loader.dirs = (const char *const *)renderer->dirs;
+    renderer->loader.dir_count = renderer->dir_count;
+    renderer->loader.suffix = TEMPLATE_SUFFIX;
+    renderer->loader.max_size = TEMPLATE_MAX_SIZE;
+    *out = renderer;
+    renderer = NULL;
+done:
+    render_free(renderer);
+    return error;
+}
+
+void render_free(struct renderer *renderer)
+{
+    if (!renderer)
+        return;
+    for (size_t i = 0; i < renderer->dir_count; i++)
+        free(renderer->dirs[i]);
+    for (size_t i = 0; i < renderer->template_count; i++) {
+        free(renderer->templates[i].name);
+        mustache_free(renderer->templates[i].template);
+    }
+    free(renderer->templates);
+    mustache_cache_free(renderer->cache);
+    free(renderer);
+}
+
+static int template_get(const struct mustache_template **out, struct renderer *renderer,
+                        const char *name, struct diagnostics *d)
+{
+    for (size_t i = 0; i < renderer->template_count; i++)
+        if (strcmp(renderer->templates[i].name, name) == 0) {
+            *out = renderer->templates[i].template;
+            return 0;
+        }
+    char *text = NULL, *source_name = NULL;
+    size_t len = 0;
+    struct mustache_template *template = NULL;
+    int error = mustache_load_from_dirs(&text, &len, &source_name, name, &renderer->loader, d);
+    if (error < 0)
+        goto done;
+    if (!text) {
+        error =
+            diag_error(d, DDB_EINPUT, "template %s%s not found in %s%s%s", name, TEMPLATE_SUFFIX,
+                       renderer->dirs[0], renderer->dir_count > 1 ? " or " : "",
+                       renderer->dir_count > 1 ? renderer->dirs[1] : "");
+        goto done;
+    }
+    if ((error = mustache_compile(&template, source_name ? source_name : name, text, len, d)) < 0)
+        goto done;
+    struct compiled *grown =
+        realloc(renderer->templates, (renderer->template_count + 1) * sizeof(*grown));
+    char *copy = strdup(name);
+    if (!grown || !copy) {
+        if (grown)
+            renderer->templates = grown;
+        free(copy);
+        error = diag_error(d, DDB_ERUNTIME, "out of memory");
+        goto done;
+    }
+    renderer->templates = grown;
+    renderer->templates[renderer->template_count].name = copy;
+    renderer->templates[renderer->template_count].template = template;
+    renderer->template_count++;
+    *out = template;
+    template = NULL;
+done:
+    mustache_free(template);
+    free(text);
+    free(source_name);
+    return error;
+}
+
+int render_document(struct buf *out, struct renderer *renderer, const struct render_format *format,
+                    json_t *view, struct diagnostics *d)
+{
+    int error;
+    const struct mustache_template *template;
+    if (format->decorate && (error = format->decorate(view, d)) < 0)
+        return error;
+    if ((error = template_get(&template, renderer, format->template, d)) < 0)
+        return error;
+    struct mustache_options options = {
+        .escape = format->escape,
+        .load_partial = mustache_load_from_dirs,
+        .partial_ctx = &renderer->loader,
+        .cache = renderer->cache,
+    };
+    return mustache_render(out, template, view, &options, d);
+}
+
+/* ---- Helpers ---- */
+
+int render_url_is_safe(const char *url)
+{
+    static const char *const schemes[] = {"https://", "http://", "mailto:"};
+    if (!url)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)url; *p; p++)
+        if (*p <= 0x20 || *p == 0x7F)
+            return 0;
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+        size_t n = strlen(schemes[i]);
+        if (strncasecmp(url, schemes[i], n) == 0 && url[n])
+            return 1;
+    }
+    return 0;
+}
+
+int render_percent_encode(struct buf *out, const char *s, const char *keep)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                    (*p >= '0' && *p <= '9') || (*p < 0x80 && *p > 0x20 && strchr(keep, *p));
+        if (plain ? buf_putc(out, (char)*p) < 0
+                  : buf_printf(out, "%%%c%c", hex[*p >> 4], hex[*p & 15]) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int render_set_string(json_t *object, const char *key, struct buf *value)
+{
+    json_t *string = json_stringn(buf_cstr(value), value->len);
+    buf_reset(value);
+    return string ? json_object_set_new(object, key, string) : -1;
+}
+
+static int walk_array(json_t *array, const char *kind,
+                      int (*fn)(json_t *object, const char *kind, void *ctx), void *ctx)
+{
+    size_t i;
+    json_t *item;
+    int error;
+    json_array_foreach(array, i, item)
+    {
+        if (json_is_object(item) && (error = fn(item, kind, ctx)) < 0)
+            return error;
+    }
+    return 0;
+}
+
+int render_walk(json_t *view, int (*fn)(json_t *object, const char *kind, void *ctx), void *ctx)
+{
+    size_t i, j;
+    json_t *control, *finding;
+    int error;
+    json_array_foreach(json_object_get(view, "controls"), i, control)
+    {
+        if ((error = fn(control, "control", ctx)) < 0 ||
+            (error = walk_array(json_object_get(control, "references"), "reference", fn, ctx)) < 0)
+            return error;
+        json_array_foreach(json_object_get(control, "findings"), j, finding)
+        {
+            json_t *exception = json_object_get(finding, "exception");
+            json_t *attestation = json_object_get(finding, "attestation");
+            if ((error = fn(finding, "finding", ctx)) < 0 ||
+                (error = walk_array(json_object_get(finding, "evidence"), "evidence", fn, ctx)) <
+                    0 ||
+                (json_is_object(exception) && (error = fn(exception, "exception", ctx)) < 0))
+                return error;
+            if (json_is_object(attestation) &&
+                (error = walk_array(json_object_get(attestation, "artifacts"), "artifact", fn,
+                                    ctx)) < 0)
+                return error;
+        }
+    }
+    return walk_array(json_object_get(view, "exceptions_unmatched"), "unmatched", fn, ctx);
+}
+
+/* ---- The view model ---- */
+
+struct status_info {
+    const char *name, *label;
+};
+
+/* Display order of the summary: what needs attention first. */
+static const struct status_info statuses[] = {
+    {"remediate", "Remediate"},
+    {"review", "Review"},
+    {"accepted", "Accepted"},
+    {"pass", "Pass"},
+    {"not_applicable", "Not applicable"},
+};
+#define STATUS_KINDS (sizeof(statuses) / sizeof(statuses[0]))
+
+static const struct status_info *status_find(const char *name)
+{
+    for (size_t i = 0; name && i < STATUS_KINDS; i++)
+        if (strcmp(statuses[i].name, name) == 0)
+            return &statuses[i];
+    return NULL;
+}
+
+struct view_builder {
+    struct diagnostics *d;
+    struct buf text;
+    json_t *anchors; /* anchors handed out so far: an HTML id must be unique */
+};
+
+static int shape_error(struct view_builder *vb, const char *pointer, const char *what)
+{
+    return diag_error(vb->d, DDB_EINPUT, "report.json%s: %s", pointer, what);
+}
+
+static int oom(struct view_builder *vb)
+{
+    return diag_error(vb->d, DDB_ERUNTIME, "out of memory building the view");
+}
+
+/* Sets <prefix>status_label and <prefix>status_class from object[<prefix>status]. A status the
+ * renderer does not know is an input error for our own statuses; `lenient` (vendor_status,
+ * which comes from the catalog's text) shows it as written. */
+static int add_status(struct view_builder *vb, json_t *object, const char *key, const char *pointer,
+                      int lenient)
+{
+    json_t *value = json_object_get(object, key);
+    const char *name = json_string_value(value);
+    const struct status_info *info = status_find(name);
+    char label_key[64], class_key[64];
+    size_t key_len = strlen(key);
+    if (key_len + 7 > sizeof(label_key))
+        return shape_error(vb, pointer, "status key too long");
+    memcpy(label_key, key, key_len);
+    memcpy(label_key + key_len, "_label", 7);
+    memcpy(class_key, key, key_len);
+    memcpy(class_key + key_len, "_class", 7);
+    if (!info && !(lenient && (!value || json_is_null(value) || name))) {
+        buf_reset(&vb->text);
+        buf_printf(&vb->text,
+                   "/%s is not one of pass, review, remediate, accepted, "
+                   "not_applicable",
+                   key);
+        return shape_error(vb, pointer, vb->text.data);
+    }
+    const char *label = info ? info->label : name ? name : "";
+    buf_reset(&vb->text);
+    if (buf_printf(&vb->text, "status-%s", info ? info->name : "other") < 0 ||
+        json_object_set_new(object, label_key, json_string(label)) < 0 ||
+        json_object_set_new(object, class_key, json_string(vb->text.data)) < 0)
+        return oom(vb);
+    /* Per-status booleans let a template pick a colour without comparing strings. */
+    if (info && strcmp(key, "status") == 0) {
+        buf_reset(&vb->text);
+        if (buf_printf(&vb->text, "is_%s", info->name) < 0 ||
+            json_object_set_new(object, vb->text.data, json_true()) < 0)
+            return oom(vb);
+    }
+    return 0;
+}
+
+/* An id made of [a-z0-9-] from `text`, unique within the document. */
+static int make_anchor(struct view_builder *vb, json_t *object, const char *prefix,
+                       const char *text)
+{
+    buf_reset(&vb->text);
+    if (buf_puts(&vb->text, prefix) < 0)
+        return oom(vb);
+    int dash = 1;
+    for (const unsigned char *p = (const unsigned char *)text; *p && vb->text.len < 80; p++) {
+        unsigned char c = *p;
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c - 'A' + 'a');
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+            if (buf_putc(&vb->text, (char)c) < 0)
+                return oom(vb);
+            dash = 0;
+        } else if (!dash) {
+            if (buf_putc(&vb->text, '-') < 0)
+                return oom(vb);
+            dash = 1;
+        }
+    }
+    while (vb->text.len && vb->text.data[vb->text.len - 1] == '-')
+        vb->text.data[--vb->text.len] = '\0';
+    size_t base = vb->text.len;
+    for (unsigned n = 2; json_object_get(vb->anchors, vb->text.data); n++) {
+        vb->text.len = base;
+        vb->text.data[base] = '\0';
+        if (buf_printf(&vb->text, "-%u", n) < 0)
+            return oom(vb);
+    }
+    if (json_object_set_new(vb->anchors, vb->text.data, json_true()) < 0 ||
+        json_object_set_new(object, "anchor", json_string(vb->text.data)) < 0)
+        return oom(vb);
+    return 0;
+}
+
+static const char *string_of(json_t *object, const char *key)
+{
+    const char *s = json_string_value(json_object_get(object, key));
+    return s ? s : "";
+}
+
+/* Copies `object` shallowly (the view shares unchanged children with the report). */
+static json_t *view_object(json_t *object)
+{
+    return json_is_object(object) ? json_copy(object) : json_object();
+}
+
+static int has_visible_text(const char *s)
+{
+    for (; s && *s; s++)
+        if ((unsigned char)*s > 0x20)
+            return 1;
+    return 0;
+}
+
+/* url_safe: the URL when it may become a link; link_text: the words to show for it (a link
+ * must have a name: the title, else the id, else the URL itself). */
+static int add_safe_url(struct view_builder *vb, json_t *object)
+{
+    static const char *const names[] = {"title", "id", "url", "file"};
+    const char *url = json_string_value(json_object_get(object, "url"));
+    const char *text = "link";
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const char *candidate = json_string_value(json_object_get(object, names[i]));
+        if (has_visible_text(candidate)) {
+            text = candidate;
+            break;
+        }
+    }
+    if ((render_url_is_safe(url) &&
+         json_object_set_new(object, "url_safe", json_string(url)) < 0) ||
+        json_object_set_new(object, "link_text", json_string(text)) < 0)
+        return oom(vb);
+    return 0;
+}
+
+/* A template can't test an array for emptiness without iterating it: has_<key> says. */
+static int add_has(struct view_builder *vb, json_t *object, const char *const *keys)
+{
+    for (size_t i = 0; keys[i]; i++) {
+        json_t *value = json_object_get(object, keys[i]);
+        int has = json_is_array(value) ? json_array_size(value) > 0 : json_is_true(value);
+        buf_reset(&vb->text);
+        if (buf_printf(&vb->text, "has_%s", keys[i]) < 0 ||
+            json_object_set_new(object, vb->text.data, json_boolean(has)) < 0)
+            return oom(vb);
+    }
+    return 0;
+}
+
+/* ---- Vendor notes: Markdown made inert once, printed as HTML and as Markdown ---- */
+
+static cmark_node *text_node(const char *literal)
+{
+    cmark_node *node = cmark_node_new(CMARK_NODE_TEXT);
+    if (node && !cmark_node_set_literal(node, literal ? literal : "")) {
+        cmark_node_free(node);
+        return NULL;
+    }
+    return node;
+}
+
+/* Raw HTML becomes visible text, images become links (a packet must not fetch anything), links
+ * with a scheme other than http(s)/mailto lose their link, and headings move below the
+ * document's own (h4 and lower) so notes can't break the outline. */
+static int sanitize_notes(cmark_node *document)
+{
+    cmark_iter *iter = cmark_iter_new(document);
+    cmark_event_type event;
+    cmark_node **pending = NULL; /* nodes to replace after the walk */
+    size_t count = 0, capacity = 0;
+    int error = 0;
+    if (!iter)
+        return -1;
+    while ((event = cmark_iter_next(iter)) != CMARK_EVENT_DONE) {
+        cmark_node *node = cmark_iter_get_node(iter);
+        cmark_node_type type = cmark_node_get_type(node);
+        if (event != CMARK_EVENT_ENTER)
+            continue;
+        if (type == CMARK_NODE_HEADING) {
+            int level = cmark_node_get_heading_level(node) + 3;
+            cmark_node_set_heading_level(node, level > 6 ? 6 : level);
+        } else if (type == CMARK_NODE_HTML_BLOCK || type == CMARK_NODE_HTML_INLINE ||
+                   type == CMARK_NODE_IMAGE ||
+                   (type == CMARK_NODE_LINK && !render_url_is_safe(cmark_node_get_url(node)) &&
+                    cmark_node_get_url(node)[0] != '#')) {
+            if (count == capacity) {
+                size_t grown = capacity ? capacity * 2 : 16;
+                cmark_node **bigger = realloc(pending, grown * sizeof(*bigger));
+                if (!bigger) {
+                    error = -1;
+                    goto done;
+                }
+                pending = bigger;
+                capacity = grown;
+            }
+            pending[count++] = node;
+        }
+    }
+    for (size_t i = count; i-- > 0;) {
+        cmark_node *node = pending[i];
+        cmark_node_type type = cmark_node_get_type(node);
+        cmark_node *replacement = NULL;
+        if (type == CMARK_NODE_HTML_BLOCK) {
+            replacement = cmark_node_new(CMARK_NODE_CODE_BLOCK);
+            if (replacement && !cmark_node_set_literal(replacement, cmark_node_get_literal(node))) {
+                cmark_node_free(replacement);
+                replacement = NULL;
+            }
+        } else if (type == CMARK_NODE_HTML_INLINE) {
+            replacement = text_node(cmark_node_get_literal(node));
+        } else {
+            /* An image keeps its alt text; a safe image URL becomes a plain link to it. */
+            const char *url = cmark_node_get_url(node);
+            replacement = cmark_node_new(type == CMARK_NODE_IMAGE && render_url_is_safe(url)
+                                             ? CMARK_NODE_LINK
+                                             : CMARK_NODE_EMPH);
+            if (replacement && cmark_node_get_type(replacement) == CMARK_NODE_LINK)
+                cmark_node_set_url(replacement, url);
+            cmark_node *child;
+            while (replacement && (child = cmark_node_first_child(node))) {
+                cmark_node_unlink(child);
+                cmark_node_append_child(replacement, child);
+            }
+        }
+        if (!replacement) {
+            error = -1;
+            goto done;
+        }
+        cmark_node_replace(node, replacement);
+        cmark_node_free(node);
+    }
+done:
+    free(pending);
+    cmark_iter_free(iter);
+    return error;
+}
+
+static int add_vendor_notes(struct view_builder *vb, json_t *control)
+{
+    const char *notes = string_of(control, "vendor_notes");
+    int error = 0;
+    char *html = NULL, *markdown = NULL;
+    cmark_node *document = NULL;
+    /* cmark passes control characters through; XML (Confluence) forbids them. */
+    buf_reset(&vb->text);
+    if (escape_text(&vb->text, notes, strlen(notes)) < 0)
+        return oom(vb);
+    document = cmark_parse_document(buf_cstr(&vb->text), vb->text.len,
+                                    CMARK_OPT_SAFE | CMARK_OPT_NOBREAKS);
+    if (!document || sanitize_notes(document) < 0 ||
+        !(html = cmark_render_html(document, CMARK_OPT_SAFE)) ||
+        !(markdown = cmark_render_commonmark(document, CMARK_OPT_SAFE, 0)) ||
+        json_object_set_new(control, "vendor_notes_html", json_string(html)) < 0 ||
+        json_object_set_new(control, "vendor_notes_md", json_string(markdown)) < 0)
+        error = oom(vb);
+    free(html);
+    free(markdown);
+    if (document)
+        cmark_node_free(document);
+    return error;
+}
+
+/* ---- Findings ---- */
+
+static int view_evidence(struct view_builder *vb, json_t **out, json_t *evidence,
+                         const char *pointer)
+{
+    size_t i;
+    json_t *item, *list = json_array();
+    if (!list)
+        return oom(vb);
+    if (evidence && !json_is_array(evidence)) {
+        json_decref(list);
+        return shape_error(vb, pointer, "evidence is not an array");
+    }
+    json_array_foreach(evidence, i, item)
+    {
+        json_t *view = view_object(item);
+        json_t *value = json_object_get(item, "value");
+        char *text = value ? json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        if (!view || json_array_append_new(list, view) < 0 ||
+            json_object_set_new(view, "value_json", json_string(text ? text : "")) < 0 ||
+            json_object_set_new(view, "has_value", json_boolean(value != NULL)) < 0) {
+            free(text);
+            json_decref(list);
+            return oom(vb);
+        }
+        free(text);
+    }
+    *out = list;
+    return 0;
+}
+
+static int view_finding(struct view_builder *vb, json_t **out, json_t *finding, const char *pointer)
+{
+    int error = 0;
+    json_t *view = view_object(finding), *evidence = NULL;
+    if (!view)
+        return oom(vb);
+    if (!json_is_object(finding) || !json_is_string(json_object_get(finding, "resource"))) {
+        error = shape_error(vb, pointer, "finding needs a string \"resource\"");
+        goto done;
+    }
+    if ((error = add_status(vb, view, "status", pointer, 0)) < 0 ||
+        (json_object_get(view, "original_status") &&
+         (error = add_status(vb, view, "original_status", pointer, 0)) < 0))
+        goto done;
+    const char *original = json_string_value(json_object_get(view, "original_status"));
+    if (original && strcmp(original, string_of(view, "status")) != 0 &&
+        json_object_set_new(view, "status_changed", json_true()) < 0) {
+        error = oom(vb);
+        goto done;
+    }
+    if ((error = view_evidence(vb, &evidence, json_object_get(finding, "evidence"), pointer)) < 0)
+        goto done;
+    if (json_object_set_new(view, "evidence", evidence) < 0) {
+        error = oom(vb);
+        goto done;
+    }
+    json_t *exception = json_object_get(finding, "exception");
+    if (json_is_object(exception)) {
+        json_t *copy = json_copy(exception);
+        const char *state = string_of(exception, "state");
+        if (!copy || json_object_set_new(view, "exception", copy) < 0 ||
+            json_object_set_new(copy, "is_current", json_boolean(strcmp(state, "current") == 0)) <
+                0 ||
+            (error = add_safe_url(vb, copy)) < 0) {
+            error = error ? error : oom(vb);
+            goto done;
+        }
+    }
+    json_t *attestation = json_object_get(finding, "attestation");
+    if (json_is_object(attestation)) {
+        json_t *copy = json_copy(attestation), *artifacts = json_array();
+        size_t i;
+        json_t *artifact;
+        if (!copy || !artifacts || json_object_set_new(view, "attestation", copy) < 0 ||
+            json_object_set_new(copy, "artifacts", artifacts) < 0) {
+            error = oom(vb);
+            goto done;
+        }
+        json_array_foreach(json_object_get(attestation, "artifacts"), i, artifact)
+        {
+            json_t *item = view_object(artifact);
+            if (!item || json_array_append_new(artifacts, item) < 0 ||
+                (error = add_safe_url(vb, item)) < 0) {
+                error = error ? error : oom(vb);
+                goto done;
+            }
+        }
+    }
+    *out = view;
+    view = NULL;
+done:
+    json_decref(view);
+    return error;
+}
+
+static int view_control(struct view_builder *vb, json_t **out, json_t *control, size_t index)
+{
+    char pointer[64];
+    int error = 0;
+    size_t i;
+    json_t *finding, *item;
+    json_t *view = view_object(control), *findings = json_array(), *references = json_array();
+    size_t per_status[STATUS_KINDS] = {0};
+    snprintf(pointer, sizeof(pointer), "/controls/%zu", index);
+    if (!view || !findings || !references) {
+        error = oom(vb);
+        goto done;
+    }
+    if (!json_is_object(control) || !json_is_string(json_object_get(control, "id"))) {
+        error = shape_error(vb, pointer, "control needs a string \"id\"");
+        goto done;
+    }
+    json_t *report_findings = json_object_get(control, "findings");
+    if (report_findings && !json_is_array(report_findings)) {
+        error = shape_error(vb, pointer, "\"findings\" is not an array");
+        goto done;
+    }
+    if ((error = add_status(vb, view, "status", pointer, 0)) < 0 ||
+        (error = add_status(vb, view, "vendor_status", pointer, 1)) < 0 ||
+        (error = make_anchor(vb, view, "control-", string_of(control, "id"))) < 0 ||
+        (error = add_vendor_notes(vb, view)) < 0)
+        goto done;
+    json_array_foreach(report_findings, i, finding)
+    {
+        char finding_pointer[96];
+        json_t *finding_view = NULL;
+        snprintf(finding_pointer, sizeof(finding_pointer), "%s/findings/%zu", pointer, i);
+        if ((error = view_finding(vb, &finding_view, finding, finding_pointer)) < 0)
+            goto done;
+        if (json_array_append_new(findings, finding_view) < 0) {
+            error = oom(vb);
+            goto done;
+        }
+        const struct status_info *info = status_find(string_of(finding, "status"));
+        per_status[info - statuses]++;
+    }
+    json_array_foreach(json_object_get(control, "references"), i, item)
+    {
+        json_t *reference = view_object(item);
+        if (!reference || json_array_append_new(references, reference) < 0 ||
+            (error = add_safe_url(vb, reference)) < 0) {
+            error = error ? error : oom(vb);
+            goto done;
+        }
+    }
+    /* "3 Remediate, 9 Pass": the findings behind the status at a glance. */
+    buf_reset(&vb->text);
+    for (size_t s = 0; s < STATUS_KINDS; s++) {
+        if (!per_status[s])
+            continue;
+        if ((vb->text.len && buf_puts(&vb->text, ", ") < 0) ||
+            buf_printf(&vb->text, "%zu %s", per_status[s], statuses[s].label) < 0) {
+            error = oom(vb);
+            goto done;
+        }
+    }
+    if (render_set_string(view, "finding_summary", &vb->text) < 0 ||
+        json_object_set_new(view, "number", json_integer((json_int_t)index + 1)) < 0 ||
+        json_object_set_new(view, "finding_count",
+                            json_integer((json_int_t)json_array_size(findings))) < 0 ||
+        json_object_set(view, "findings", findings) < 0 ||
+        json_object_set(view, "references", references) < 0) {
+        error = oom(vb);
+        goto done;
+    }
+    static const char *const arrays[] = {
+        "findings", "references", "notes", "sources", "evidence_operations", "exceptions", NULL};
+    if ((error = add_has(vb, view, arrays)) < 0)
+        goto done;
+    *out = view;
+    view = NULL;
+done:
+    json_decref(findings);
+    json_decref(references);
+    json_decref(view);
+    return error;
+}
+
+/* The summary table and chart rows, from the report's own counts (the renderer never counts
+ * statuses itself: "summary" is what the evaluator decided). */
+static int view_summary(struct view_builder *vb, json_t *view, json_t *report)
+{
+    json_t *summary = json_object_get(report, "summary");
+    json_t *controls = json_object_get(summary, "controls");
+    json_t *findings = json_object_get(summary, "findings");
+    json_t *rows = json_array();
+    json_int_t max = 0, control_total = 0, finding_total = 0;
+    if (!rows)
+        return oom(vb);
+    if (json_object_set_new(view, "summary_rows", rows) < 0)
+        return oom(vb);
+    for (size_t s = 0; s < STATUS_KINDS; s++) {
+        json_int_t n = json_integer_value(json_object_get(controls, statuses[s].name));
+        if (n > max)
+            max = n;
+    }
+    for (size_t s = 0; s < STATUS_KINDS; s++) {
+        json_int_t c = json_integer_value(json_object_get(controls, statuses[s].name));
+        json_int_t f = json_integer_value(json_object_get(findings, statuses[s].name));
+        json_int_t width = max > 0 ? c * CHART_BAR_MAX / max : 0;
+        control_total += c;
+        finding_total += f;
+        buf_reset(&vb->text);
+        json_t *row =
+            json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "status", statuses[s].name,
+                      "label", statuses[s].label, "controls", c, "findings", f, "bar_width",
+                      width > 0 || c == 0 ? width : 1, "bar_y", (json_int_t)(8 + 32 * s), "text_y",
+                      (json_int_t)(27 + 32 * s), "count_x", width + 178);
+        if (!row || json_array_append_new(rows, row) < 0 ||
+            buf_printf(&vb->text, "status-%s", statuses[s].name) < 0 ||
+            json_object_set_new(row, "status_class", json_string(vb->text.data)) < 0)
+            return oom(vb);
+        buf_reset(&vb->text);
+        if (buf_printf(&vb->text, "is_%s", statuses[s].name) < 0 ||
+            json_object_set_new(row, vb->text.data, json_true()) < 0)
+            return oom(vb);
+    }
+    if (json_object_set_new(view, "summary_controls_total", json_integer(control_total)) < 0 ||
+        json_object_set_new(view, "summary_findings_total", json_integer(finding_total)) < 0 ||
+        json_object_set_new(view, "chart_height",
+                            json_integer((json_int_t)(16 + 32 * STATUS_KINDS))) < 0)
+        return oom(vb);
+    return 0;
+}
+
+static int join_regions(struct view_builder *vb, json_t *view, json_t *inputs)
+{
+    size_t i;
+    json_t *region;
+    buf_reset(&vb->text);
+    json_array_foreach(json_object_get(inputs, "regions"), i, region)
+    {
+        if ((i && buf_puts(&vb->text, ", ") < 0) ||
+            buf_puts(&vb->text, json_string_value(region) ? json_string_value(region) : "") < 0)
+            return oom(vb);
+    }
+    return render_set_string(view, "regions_text", &vb->text) < 0 ? oom(vb) : 0;
+}
+
+int render_view(json_t **out, json_t *report, struct diagnostics *d)
+{
+    int error = 0;
+    size_t i;
+    json_t *control;
+    struct view_builder vb = {.d = d, .anchors = json_object()};
+    json_t *view = view_object(report), *controls = json_array(), *unmatched = json_array();
+    buf_init(&vb.text, BUF_DEFAULT_MAX);
+    if (!vb.anchors || !view || !controls || !unmatched) {
+        error = oom(&vb);
+        goto done;
+    }
+    if (!json_is_object(report) || !json_is_array(json_object_get(report, "controls")) ||
+        !json_is_object(json_object_get(report, "inputs"))) {
+        error = shape_error(&vb, "", "needs an object with \"inputs\" and \"controls\"");
+        goto done;
+    }
+    /* The document's own ids first, so a control can't take them. */
+    static const char *const reserved[] = {"cover",     "summary",     "contents", "controls",
+                                           "unmatched", "chart-title", NULL};
+    for (size_t r = 0; reserved[r]; r++)
+        json_object_set_new(vb.anchors, reserved[r], json_true());
+    json_array_foreach(json_object_get(report, "controls"), i, control)
+    {
+        json_t *control_view = NULL;
+        if ((error = view_control(&vb, &control_view, control, i)) < 0)
+            goto done;
+        if (json_array_append_new(controls, control_view) < 0) {
+            error = oom(&vb);
+            goto done;
+        }
+    }
+    json_array_foreach(json_object_get(report, "exceptions_unmatched"), i, control)
+    {
+        json_t *item = view_object(control);
+        if (!item || json_array_append_new(unmatched, item) < 0 ||
+            (error = add_safe_url(&vb, item)) < 0) {
+            error = error ? error : oom(&vb);
+            goto done;
+        }
+    }
+    json_t *inputs = json_object_get(report, "inputs");
+    json_t *tool = json_object_get(report, "tool");
+    buf_reset(&vb.text);
+    if (json_object_set(view, "controls", controls) < 0 ||
+        json_object_set(view, "exceptions_unmatched", unmatched) < 0 ||
+        json_object_set_new(view, "control_count",
+                            json_integer((json_int_t)json_array_size(controls))) < 0 ||
+        buf_printf(&vb.text, "%s %s", string_of(tool, "name"), string_of(tool, "version")) < 0 ||
+        render_set_string(view, "generated_by", &vb.text) < 0 ||
+        (error = add_has(&vb, view,
+                         (const char *const[]){"controls", "exceptions_unmatched", NULL})) < 0 ||
+        (error = join_regions(&vb, view, inputs)) < 0 ||
+        (error = view_summary(&vb, view, report)) < 0) {
+        error = error ? error : oom(&vb);
+        goto done;
+    }
+    *out = view;
+    view = NULL;
+done:
+    buf_free(&vb.text);
+    json_decref(vb.anchors);
+    json_decref(controls);
+    json_decref(unmatched);
+    json_decref(view);
+    return error;
+}
