@@ -333,6 +333,7 @@ struct loader {
     int profile_explicit; /* named by --profile or AWS_PROFILE: it must exist */
     int profile_from_flag;
     char *region; /* for STS / SSO calls: flag > env > profile region; may be NULL */
+    const char *role_chain[MAX_ROLE_CHAIN]; /* profiles of the assume-role chain so far */
 };
 
 struct credentials_source {
@@ -1314,8 +1315,21 @@ static int assume_role(struct credentials *out, struct loader *l, const char *pr
     if (source_profile) {
         if (depth >= MAX_ROLE_CHAIN) {
             error = diag_error(d, DDB_EUSAGE,
-                               "profile '%s': source_profile chain longer than %d (a loop?)",
+                               "profile '%s': source_profile chain longer than %d profiles",
                                profile, MAX_ROLE_CHAIN);
+            goto done;
+        }
+        l->role_chain[depth] = profile;
+        for (int i = 0; i <= depth; i++) {
+            if (strcmp(l->role_chain[i], source_profile) != 0 || !strcmp(source_profile, profile))
+                continue;
+            struct buf path;
+            buf_init(&path, 4096);
+            for (int j = i; j <= depth; j++)
+                buf_printf(&path, "'%s' -> ", l->role_chain[j]);
+            buf_printf(&path, "'%s'", source_profile);
+            error = diag_error(d, DDB_EUSAGE, "source_profile loop: %s", buf_cstr(&path));
+            buf_free(&path);
             goto done;
         }
         if (!profile_exists(l, source_profile)) {

@@ -389,7 +389,7 @@ static void test_assume_role_chain_and_errors(void **state)
     fake_free(&fake);
 
     options.profile = "loop-a";
-    load_fails(&options, DDB_EUSAGE, "chain longer than");
+    load_fails(&options, DDB_EUSAGE, "source_profile loop: 'loop-a' -> 'loop-b' -> 'loop-a'");
     options.profile = "mfa";
     load_fails(&options, DDB_EUSAGE, "requires MFA");
     options.profile = "bad-source";
