@@ -48,6 +48,14 @@ static int exec_lint(int argc, char **argv, struct diagnostics *d)
     return 0;
 }
 
+/* GitHub and GitLab anchor a heading "DDB-04" as #ddb-04. */
+static void anchor(struct buf *b, const char *id)
+{
+    buf_putc(b, '#');
+    for (const char *p = id; *p; p++)
+        buf_putc(b, (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p);
+}
+
 /* Table cells: a pipe or newline would break the row. */
 static void cell(struct buf *b, const char *text)
 {
@@ -97,7 +105,9 @@ static int exec_doc(int argc, char **argv, struct diagnostics *d)
     size_t rows = 0;
     for (size_t i = 0; i < catalog->count; i++) {
         const struct control *c = &catalog->controls[i];
-        buf_printf(&b, "| [%s](#%s) | ", c->id, c->id);
+        buf_printf(&b, "| [%s](", c->id);
+        anchor(&b, c->id);
+        buf_puts(&b, ") | ");
         cell(&b, c->title);
         buf_printf(&b, " | %s | `%s` | ", status_name(c->vendor_status), c->check);
         for (size_t k = 0; k < c->evidence_count; k++)
@@ -127,9 +137,11 @@ static int exec_doc(int argc, char **argv, struct diagnostics *d)
         size_t j = i;
         for (; j < n && !strcmp(all[j].source->seed, s->seed) &&
                !strcmp(all[j].source->table, s->table) && all[j].source->row == s->row;
-             j++)
-            buf_printf(&b, "%s[%s](#%s)", j > i ? ", " : "", all[j].control->id,
-                       all[j].control->id);
+             j++) {
+            buf_printf(&b, "%s[%s](", j > i ? ", " : "", all[j].control->id);
+            anchor(&b, all[j].control->id);
+            buf_putc(&b, ')');
+        }
         buf_puts(&b, " |\n");
         i = j;
     }
