@@ -176,11 +176,50 @@ def make_case(rng, index):
     }
 
 
+def coverage(cases):
+    """How many cases exercise each corner the signer must get right."""
+
+    def repeated_query_key(case):
+        keys = [pair.partition("=")[0] for pair in (case["query"] or "").split("&") if pair]
+        return len(keys) != len(set(keys))
+
+    def duplicate_header(case):
+        names = [name.lower() for name, _ in case["headers"]]
+        return len(names) != len(set(names))
+
+    checks = {
+        "dot or empty path segments": lambda c: any(
+            segment in c["path"] + "/" for segment in ("/./", "/../", "//")),
+        "non-ASCII path": lambda c: "%F0" in c["path"] or "%E1" in c["path"],
+        "reserved characters kept in path": lambda c: any(ch in c["path"] for ch in "!$&'()*+,;=:@"),
+        "repeated query keys": repeated_query_key,
+        "empty query values": lambda c: c["query"] is not None and (
+            "=&" in c["query"] + "&" or any("=" not in p for p in c["query"].split("&"))),
+        "duplicate headers": duplicate_header,
+        "whitespace to trim": lambda c: any(v != " ".join(v.split()) for _, v in c["headers"]),
+        "unsigned headers": lambda c: any(n.lower() in ("user-agent", "x-amzn-trace-id", "expect",
+                                                        "connection", "transfer-encoding")
+                                          for n, _ in c["headers"]),
+        "session token": lambda c: c["session_token"] is not None,
+        "body": lambda c: bool(c["body"]),
+        "s3": lambda c: "s3" in c["flags"],
+        "presigned": lambda c: "query" in c["flags"],
+    }
+    return {name: sum(1 for case in cases if check(case)) for name, check in checks.items()}
+
+
 def main():
     seed = int(os.environ.get("DDBAUDIT_SIGV4_SEED", str(random.SystemRandom().randrange(2**32))))
     print(f"botocore {botocore.__version__}, {CASES} cases, DDBAUDIT_SIGV4_SEED={seed}")
     rng = random.Random(seed)
     cases = [make_case(rng, i) for i in range(CASES)]
+    counts = coverage(cases)
+    print(", ".join(f"{name}: {count}" for name, count in counts.items()))
+    if CASES >= 100:
+        missing = [name for name, count in counts.items() if count == 0]
+        if missing:
+            print(f"generator no longer covers: {', '.join(missing)}")
+            return 1
 
     build_dir = os.environ.get("DDBAUDIT_BUILD_DIR", "build")
     binary = os.path.join(build_dir, "tests", "test_sigv4")
