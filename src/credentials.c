@@ -821,7 +821,10 @@ static int run_process(struct buf *output, int *exit_status, char **argv, const 
     posix_spawn_file_actions_t actions;
     int actions_ready = 0, error = 0;
     pid_t pid = -1;
-    if (pipe(pipe_fds) < 0) {
+    /* Close-on-exec, so no other process we spawn later inherits a copy of this pipe (the
+     * child gets the write end as its stdout through dup2, which clears the flag). */
+    if (pipe(pipe_fds) < 0 || fcntl(pipe_fds[0], F_SETFD, FD_CLOEXEC) < 0 ||
+        fcntl(pipe_fds[1], F_SETFD, FD_CLOEXEC) < 0) {
         error = diag_error(d, DDB_ERUNTIME, "%s: cannot create a pipe: %s", what, strerror(errno));
         goto done;
     }
@@ -829,9 +832,7 @@ static int run_process(struct buf *output, int *exit_status, char **argv, const 
         goto spawn_failed;
     actions_ready = 1;
     if (posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0) != 0 ||
-        posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO) != 0 ||
-        posix_spawn_file_actions_addclose(&actions, pipe_fds[0]) != 0 ||
-        posix_spawn_file_actions_addclose(&actions, pipe_fds[1]) != 0)
+        posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO) != 0)
         goto spawn_failed;
     int spawn_error = posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ);
     if (spawn_error != 0) {
