@@ -17,6 +17,7 @@ Why the CLI and not the wire: CLI v2 prints timestamps as ISO 8601, blobs as bas
 pages, and (through botocore's after-call handler) decodes IAM's URL-encoded policy documents into
 JSON objects. Anything else a collector writes must look the same.
 
+With no directories named, it also runs bench/gen_snapshot.py for 50 tables and checks that output.
 Snapshots under tests/data/snapshots/ whose directory name starts with bad-, broken- or invalid-
 are deliberately malformed inputs for other tests and are skipped here.
 
@@ -29,7 +30,9 @@ import datetime
 import json
 import os
 import re
+import subprocess
 import sys
+import tempfile
 
 SKIP = 77
 MIN_BOTOCORE = (1, 34)
@@ -454,6 +457,16 @@ def main(argv):
                     continue
                 snapshots.append((path, False))
 
+    generated = None
+    generator = os.path.join(source, "bench", "gen_snapshot.py")
+    if not explicit and os.path.exists(generator):
+        # the benchmark's synthetic snapshots must be as CLI-shaped as the sample
+        generated = tempfile.TemporaryDirectory(prefix="ddbaudit-shapes-")
+        out = os.path.join(generated.name, "snapshot")
+        subprocess.run([sys.executable, generator, "--tables", "50", "--out", out, "--jobs", "1"],
+                       check=True, stdout=subprocess.DEVNULL)
+        snapshots.append((out, True))
+
     session = botocore.session.get_session()
     checker = Checker(session)
     self_test_failures = negative_self_test(session)
@@ -478,6 +491,8 @@ def main(argv):
     failed = len(checker.failing_paths) + (1 if self_test_failures else 0)
     passed = max(checker.files + checker.err_files - len(checker.failing_paths), 0) + (0 if self_test_failures else 1)
     print(f"{passed} passed, {failed} failed")
+    if generated is not None:
+        generated.cleanup()
     return 1 if checker.failures else 0
 
 
