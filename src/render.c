@@ -219,7 +219,7 @@ int render_percent_encode(struct buf *out, const char *s, const char *keep)
 
 int render_set_string(json_t *object, const char *key, struct buf *value)
 {
-    json_t *string = json_stringn(buf_cstr(value), value->len);
+    json_t *string = json_stringn_nocheck(buf_cstr(value), value->len);
     buf_reset(value);
     return string ? json_object_set_new(object, key, string) : -1;
 }
@@ -334,7 +334,7 @@ static int add_status(struct view_builder *vb, json_t *object, const char *key, 
     const char *label = info ? info->label : name ? name : "";
     buf_reset(&vb->text);
     if (buf_printf(&vb->text, "status-%s", info ? info->name : "other") < 0 ||
-        json_object_set_new(object, label_key, json_string(label)) < 0 ||
+        json_object_set_new(object, label_key, json_string_nocheck(label)) < 0 ||
         json_object_set_new(object, class_key, json_string(vb->text.data)) < 0)
         return oom(vb);
     /* Per-status booleans let a template pick a colour without comparing strings. */
@@ -419,8 +419,8 @@ static int add_safe_url(struct view_builder *vb, json_t *object)
         }
     }
     if ((render_url_is_safe(url) &&
-         json_object_set_new(object, "url_safe", json_string(url)) < 0) ||
-        json_object_set_new(object, "link_text", json_string(text)) < 0)
+         json_object_set_new(object, "url_safe", json_string_nocheck(url)) < 0) ||
+        json_object_set_new(object, "link_text", json_string_nocheck(text)) < 0)
         return oom(vb);
     return 0;
 }
@@ -542,8 +542,8 @@ static int add_vendor_notes(struct view_builder *vb, json_t *control)
     if (!document || sanitize_notes(document) < 0 ||
         !(html = cmark_render_html(document, CMARK_OPT_SAFE)) ||
         !(markdown = cmark_render_commonmark(document, CMARK_OPT_SAFE, 0)) ||
-        json_object_set_new(control, "vendor_notes_html", json_string(html)) < 0 ||
-        json_object_set_new(control, "vendor_notes_md", json_string(markdown)) < 0)
+        json_object_set_new(control, "vendor_notes_html", json_string_nocheck(html)) < 0 ||
+        json_object_set_new(control, "vendor_notes_md", json_string_nocheck(markdown)) < 0)
         error = oom(vb);
     free(html);
     free(markdown);

@@ -64,12 +64,15 @@ static int markdown_walk(json_t *object, const char *kind, void *data)
     }
     if (strcmp(kind, "control") == 0) {
         struct buf heading;
-        int error;
-        buf_init(&heading, (size_t)1 << 20);
-        error = buf_printf(&heading, "%s %s", json_string_value(json_object_get(object, "id")),
-                           json_string_value(json_object_get(object, "title"))
-                               ? json_string_value(json_object_get(object, "title"))
-                               : "");
+        const char *id = json_string_value(json_object_get(object, "id"));
+        const char *title = json_string_value(json_object_get(object, "title"));
+        int error = 0;
+        buf_init(&heading, BUF_DEFAULT_MAX);
+        /* The slug is made from the text as a reader sees it: invalid UTF-8 already U+FFFD. */
+        if (escape_text(&heading, id ? id : "", id ? strlen(id) : 0) < 0 ||
+            buf_putc(&heading, ' ') < 0 ||
+            escape_text(&heading, title ? title : "", title ? strlen(title) : 0) < 0)
+            error = -1;
         if (error == 0)
             error = github_slug(ctx, object, buf_cstr(&heading));
         buf_free(&heading);
