@@ -177,6 +177,25 @@ static json_t *citation(const char *file, const char *sha256, const char *pointe
     return c;
 }
 
+/* The location recorded for `pointer` or its nearest ancestor (a property that is absent is
+ * cited at the object that lacks it). */
+static json_t *nearest_location(json_t *locations, const char *pointer)
+{
+    if (!locations || !pointer)
+        return NULL;
+    char path[1024];
+    snprintf(path, sizeof(path), "%s", pointer);
+    for (;;) {
+        json_t *location = json_object_get(locations, path);
+        if (location || !*path)
+            return location;
+        char *slash = strrchr(path, '/');
+        if (!slash)
+            return json_object_get(locations, "");
+        *slash = '\0';
+    }
+}
+
 void check_cite_value(struct check_context *ctx, struct finding *finding,
                       const struct evidence_call *call, const char *pointer, json_t *value)
 {
@@ -189,6 +208,9 @@ void check_cite_value(struct check_context *ctx, struct finding *finding,
     json_t *entry;
     if (call->outcome == EVIDENCE_OK) {
         entry = citation(call->path, call->sha256, pointer, value);
+        json_t *location = nearest_location(call->locations, pointer);
+        if (location)
+            json_object_set(entry, "location", location);
     } else {
         /* No file: the manifest's record of the answer is the evidence. */
         char manifest_pointer[64];

@@ -103,6 +103,7 @@ static void call_clear(struct evidence_call *call)
     free(call->ended_at);
     free(call->raw_path);
     json_decref(call->document);
+    json_decref(call->locations);
     memset(call, 0, sizeof(*call));
 }
 
@@ -245,6 +246,20 @@ int evidence_add_call(struct evidence_snapshot *snapshot, const struct evidence_
     return 0;
 }
 
+int evidence_add_document(struct evidence_snapshot *snapshot, const struct evidence_call *call,
+                          json_t *document, json_t *locations, struct diagnostics *d)
+{
+    if (!call->service || !call->operation || !call->region)
+        return diag_error(d, DDB_ERUNTIME, "evidence call lacks service, operation or region");
+    struct evidence_call *added = append_call(snapshot, call);
+    if (!added)
+        return diag_error(d, DDB_ERUNTIME, "out of memory");
+    added->outcome = EVIDENCE_OK;
+    added->document = json_incref(document);
+    added->locations = locations ? json_incref(locations) : NULL;
+    return 0;
+}
+
 static int compare_calls_then_order(const void *pa, const void *pb)
 {
     const struct evidence_call *a = pa, *b = pb;
@@ -305,6 +320,11 @@ done:
     free(full);
     free(dir);
     return error;
+}
+
+void evidence_index(struct evidence_snapshot *snapshot)
+{
+    sort_calls(snapshot);
 }
 
 /* ---------------------------------------------------------------- manifest writing */
@@ -836,8 +856,7 @@ int evidence_open(struct evidence_snapshot **out, const char *dir, struct diagno
         diag_free(&args[i].diags);
     }
     if (d->count > first_new)
-        qsort(d->entries + first_new, d->count - first_new, sizeof(*d->entries),
-              compare_entries);
+        qsort(d->entries + first_new, d->count - first_new, sizeof(*d->entries), compare_entries);
 done:
     free(manifest);
     if (error < 0)

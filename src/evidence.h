@@ -46,6 +46,10 @@ struct evidence_call {
     /* Read side only. */
     size_t manifest_index; /* position in "calls", for citations of the manifest itself */
     json_t *document;      /* the parsed file when outcome is OK */
+    /* Evidence that did not come from an API file (a CloudFormation template, say) maps JSON
+     * pointers of `document` to where they came from: {"/Table/SSEDescription":
+     * {"file": "stack.yaml", "line": 12, "column": 7}}. Citations carry the nearest one. */
+    json_t *locations;
 };
 
 struct evidence_snapshot {
@@ -101,6 +105,14 @@ int evidence_add_call(struct evidence_snapshot *snapshot, const struct evidence_
  * sha256 and size, and adds the call. Creates directories as needed. */
 int evidence_write_document(struct evidence_snapshot *snapshot, struct evidence_call *call,
                             const char *json, size_t len, struct diagnostics *d);
+
+/* Adds an in-memory document (no file): a copy of `call` with `document` and `locations`
+ * (both referenced, not copied) and outcome OK. For evidence synthesised from other sources. */
+int evidence_add_document(struct evidence_snapshot *snapshot, const struct evidence_call *call,
+                          json_t *document, json_t *locations, struct diagnostics *d);
+
+/* Sorts the calls so evidence_find works on a snapshot built with evidence_add_*. */
+void evidence_index(struct evidence_snapshot *snapshot);
 
 /* Writes manifest.json atomically, calls sorted, keys in a fixed order, so the same snapshot
  * always gives the same bytes. */
