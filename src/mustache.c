@@ -18,6 +18,9 @@
  * more than any real template needs and keeps a hostile one from using memory per line. */
 #define MAX_INDENT ((size_t)1 << 20)
 #define DEFAULT_PARTIAL_MAX_SIZE ((size_t)16 << 20)
+/* Searching for a delimiter costs its length at every candidate byte; a megabyte-long one in a
+ * large template would take hours. */
+#define MAX_DELIMITER 32
 
 enum node_type {
     NODE_TEXT,
@@ -123,14 +126,13 @@ enum token_kind {
     TOKEN_DELIMITERS,
 };
 
-/* Text tokens never span lines: each ends at (and includes) a newline or at a tag. */
+/* A text token is everything between two tags, newlines included. */
 struct token {
     unsigned char kind;
     unsigned char dynamic;
-    unsigned char removed;     /* text: whitespace of a standalone line */
     unsigned char standalone;  /* tag: alone on its line */
-    unsigned char line_first;  /* first token of a line */
-    size_t start, end;         /* the token's bytes */
+    unsigned char line_start;  /* first token of a line that stays */
+    size_t start, end;         /* the token's bytes (text: trimmed by mark_lines) */
     size_t key_off, key_len;   /* tag content without sigil and padding: what {{/x}} repeats */
     size_t name_off, name_len; /* the name to look up: the key without a dynamic '*' */
     size_t match;              /* section open <-> close */
@@ -180,13 +182,8 @@ static struct token *push_token(struct parser *p, enum token_kind kind, size_t s
 
 static int add_text(struct parser *p, size_t start, size_t end)
 {
-    while (start < end) {
-        const char *newline = memchr(p->text + start, '\n', end - start);
-        size_t stop = newline ? (size_t)(newline - p->text) + 1 : end;
-        if (!push_token(p, TOKEN_TEXT, start, stop))
-            return diag_error(p->d, DDB_ERUNTIME, "out of memory compiling %s", p->name);
-        start = stop;
-    }
+    if (start < end && !push_token(p, TOKEN_TEXT, start, end))
+        return diag_error(p->d, DDB_ERUNTIME, "out of memory compiling %s", p->name);
     return 0;
 }
 
@@ -262,6 +259,9 @@ static int parse_delimiters(struct parser *p, size_t tag, size_t off, size_t len
         if (c == '=' || (i >= second && is_tag_space(c)))
             ok = 0;
     }
+    if (ok && (first > MAX_DELIMITER || len - second > MAX_DELIMITER))
+        return parser_error(p, tag, off + len + 1 - tag,
+                            "bad delimiter tag: delimiters longer than %d bytes", MAX_DELIMITER);
     if (!ok)
         return parser_error(p, tag, off + len + 1 - tag,
                             "bad delimiter tag: expected {{=OPEN CLOSE=}} with two delimiters "
@@ -434,33 +434,60 @@ static int is_parent_tag(const struct parser *p, const struct token *t)
            (t->kind == TOKEN_CLOSE && p->tokens[t->match].kind == TOKEN_PARENT);
 }
 
+/* The offset of the last '\n' in text[start..end), or SIZE_MAX. */
+static size_t last_newline(const char *text, size_t start, size_t end)
+{
+    for (size_t k = end; k > start; k--)
+        if (text[k - 1] == '\n')
+            return k - 1;
+    return SIZE_MAX;
+}
+
 /* Standalone lines (the spec's "standalone tags"): a line holding only whitespace and tags that
- * produce no output disappears entirely, leading whitespace and newline included. Records, for
- * each line that stays, which token starts it (indentation of partials goes there), and the
- * indentation each partial, parent and block needs. */
+ * produce no output disappears entirely, leading whitespace and newline included, by trimming
+ * the text tokens around its tags. Also records which token starts each line that stays
+ * (indentation goes there) and the indentation each partial, parent and block needs. Only
+ * lines with tags need a look: the lines inside one text token are plain text. */
 static void mark_lines(struct parser *p)
 {
     const char *text = p->text;
-    size_t i = 0;
+    size_t i = 0, from = p->tokens[0].start; /* the line starts at byte `from` of token i */
     while (i < p->count) {
-        size_t first = i, last = i;
-        while (last < p->count - 1 &&
-               !(p->tokens[last].kind == TOKEN_TEXT && text[p->tokens[last].end - 1] == '\n'))
-            last++;
-        int standalone = 1;
-        size_t tags = 0, others = 0;
-        for (size_t j = first; j <= last && standalone; j++) {
+        if (p->tokens[i].kind == TOKEN_TEXT && from >= p->tokens[i].end) {
+            if (++i < p->count)
+                from = p->tokens[i].start;
+            continue;
+        }
+        /* The line ends after the first newline at or after `from`, in token j. */
+        size_t j = i, line_end = p->len;
+        int newline = 0;
+        for (;; j++) {
             const struct token *t = &p->tokens[j];
             if (t->kind == TOKEN_TEXT) {
-                size_t end = t->end;
-                if (j == last && text[end - 1] == '\n') {
-                    end--;
-                    if (end > t->start && text[end - 1] == '\r')
-                        end--;
+                size_t s = j == i ? from : t->start;
+                const char *nl = memchr(text + s, '\n', t->end - s);
+                if (nl) {
+                    line_end = (size_t)(nl - text) + 1;
+                    newline = 1;
+                    break;
                 }
-                for (size_t k = t->start; k < end; k++)
-                    if (!is_blank(text[k]))
-                        standalone = 0;
+            }
+            if (j + 1 == p->count)
+                break;
+        }
+        int standalone = 1;
+        size_t tags = 0, others = 0;
+        for (size_t k = i; k <= j && standalone; k++) {
+            const struct token *t = &p->tokens[k];
+            if (t->kind == TOKEN_TEXT) {
+                size_t s = k == i ? from : t->start, e = k == j ? line_end : t->end;
+                if (k == j && newline) {
+                    e--;
+                    if (e > s && text[e - 1] == '\r')
+                        e--;
+                }
+                for (size_t c = s; c < e && standalone; c++)
+                    standalone = is_blank(text[c]);
             } else if (t->kind == TOKEN_VARIABLE || t->kind == TOKEN_RAW) {
                 standalone = 0;
             } else {
@@ -470,48 +497,57 @@ static void mark_lines(struct parser *p)
             }
         }
         standalone = standalone && tags > 0 && others <= 1;
-        p->tokens[first].line_first = 1;
 
         /* Leading whitespace of this line: a first text token that is all blanks. */
-        size_t lead_off = p->tokens[first].start, lead_len = 0, after_lead = first;
-        if (p->tokens[first].kind == TOKEN_TEXT && first < last) {
-            const struct token *t = &p->tokens[first];
-            size_t k = t->start;
-            while (k < t->end && is_blank(text[k]))
-                k++;
-            if (k == t->end) {
-                lead_len = t->end - t->start;
-                after_lead = first + 1;
+        size_t lead_len = 0, after_lead = i;
+        if (p->tokens[i].kind == TOKEN_TEXT && i < j) {
+            size_t c = from;
+            while (c < p->tokens[i].end && is_blank(text[c]))
+                c++;
+            if (c == p->tokens[i].end) {
+                lead_len = c - from;
+                after_lead = i + 1;
             }
         }
         if (standalone) {
             /* A standalone block's content is written at the indentation of the line after
              * its tag; that is also the indentation it is expanded at (the spec's
              * "Block reindentation" and "Intrinsic indentation"). */
-            const struct token *l = &p->tokens[last];
-            size_t next = l->kind == TOKEN_TEXT && text[l->end - 1] == '\n' ? l->end : p->len;
-            size_t next_len = 0;
+            size_t next = newline ? line_end : p->len, next_len = 0;
             while (next + next_len < p->len && is_blank(text[next + next_len]))
                 next_len++;
-            for (size_t j = first; j <= last; j++) {
-                struct token *t = &p->tokens[j];
-                t->standalone = 1;
+            for (size_t k = i; k <= j; k++) {
+                struct token *t = &p->tokens[k];
                 if (t->kind == TOKEN_TEXT) {
-                    t->removed = 1;
-                } else if (t->kind == TOKEN_PARTIAL || t->kind == TOKEN_PARENT) {
-                    t->indent_off = lead_off;
+                    if (k == i)
+                        t->end = from;
+                    else
+                        t->start = k == j && newline ? line_end : t->end;
+                    continue;
+                }
+                t->standalone = 1;
+                if (t->kind == TOKEN_PARTIAL || t->kind == TOKEN_PARENT) {
+                    t->indent_off = from;
                     t->indent_len = lead_len;
                 } else if (t->kind == TOKEN_BLOCK) {
                     t->indent_off = t->strip_off = next;
                     t->indent_len = t->strip_len = next_len;
                 }
             }
-        } else if (after_lead <= last && p->tokens[after_lead].kind == TOKEN_BLOCK) {
-            /* An inline block first on its line is expanded at the whitespace before it. */
-            p->tokens[after_lead].indent_off = lead_off;
-            p->tokens[after_lead].indent_len = lead_len;
+        } else {
+            if (from == p->tokens[i].start)
+                p->tokens[i].line_start = 1;
+            if (after_lead <= j && p->tokens[after_lead].kind == TOKEN_BLOCK) {
+                /* An inline block first on its line is expanded at the whitespace before it. */
+                p->tokens[after_lead].indent_off = from;
+                p->tokens[after_lead].indent_len = lead_len;
+            }
         }
-        i = last + 1;
+        if (!newline)
+            break;
+        /* The lines up to the last newline of token j are plain text. */
+        i = j;
+        from = last_newline(text, line_end - 1, p->tokens[j].end) + 1;
     }
 }
 
@@ -550,24 +586,27 @@ static int build_nodes(struct parser *p, struct mustache_template *t)
         return diag_error(p->d, DDB_ERUNTIME, "out of memory compiling %s", p->name);
     }
     size_t depth = 0;
-    int line_start = 0;
+    /* A line may start with tags that make no node ("{{! note }} text"): the first node after
+     * them starts the line. */
+    int pending = 0;
     for (size_t i = 0; i < p->count; i++) {
         const struct token *k = &p->tokens[i];
-        if (k->line_first)
-            line_start = !k->standalone;
+        if (k->line_start)
+            pending = 1;
         if (k->kind == TOKEN_CLOSE) {
             t->nodes[stack[--depth]].end = t->count;
             continue;
         }
         if (k->kind == TOKEN_COMMENT || k->kind == TOKEN_DELIMITERS ||
-            (k->kind == TOKEN_TEXT && (k->removed || k->start == k->end)))
+            (k->kind == TOKEN_TEXT && k->start == k->end))
             continue;
         size_t index = t->count++;
         struct node *node = &t->nodes[index];
         memset(node, 0, sizeof(*node));
         node->type = (unsigned char)node_type_of(k->kind);
-        node->line_start = (unsigned char)line_start;
-        line_start = 0;
+        int at_line_start = k->start == 0 || p->text[k->start - 1] == '\n';
+        node->line_start = (unsigned char)(pending || (k->kind == TOKEN_TEXT && at_line_start));
+        pending = 0;
         node->dynamic = k->dynamic;
         node->end = index + 1;
         node->tag_off = k->start;
@@ -923,6 +962,30 @@ static void pop_indent(struct render *r, size_t len)
 static int render_nodes(struct render *r, const struct mustache_template *t, size_t begin,
                         size_t end, const struct frame *f, const char *strip, size_t strip_len);
 
+/* Text, with `strip` removed from the start of each of its lines and the current indentation
+ * put before each line after the first (render_nodes indents the first, when it starts a line):
+ * standalone partials and blocks indent every line of their template. */
+static int emit_text(struct render *r, const struct mustache_template *t, const struct node *n,
+                     const char *strip, size_t strip_len)
+{
+    const char *s = t->text + n->off, *end = s + n->len;
+    int error = 0, line_start = n->line_start;
+    if (!r->indent.len && !strip_len)
+        return emit(r, t, n, s, n->len);
+    while (s < end && error == 0) {
+        for (size_t k = 0; line_start && k < strip_len && s < end && *s == strip[k]; k++)
+            s++;
+        const char *newline = memchr(s, '\n', (size_t)(end - s));
+        const char *stop = newline ? newline + 1 : end;
+        error = emit(r, t, n, s, (size_t)(stop - s));
+        s = stop;
+        line_start = newline && s < end;
+        if (line_start && error == 0)
+            error = emit(r, t, n, r->indent.data, r->indent.len);
+    }
+    return error;
+}
+
 /* Finds partial `name` (or the name `n` resolves to, for {{>*x}}) through the cache and the
  * loader. *out is NULL when there is no such partial and that isn't an error. */
 static int resolve_partial(struct render *r, const struct mustache_template **out,
@@ -1096,16 +1159,10 @@ static int render_nodes(struct render *r, const struct mustache_template *t, siz
                 break;
         }
         switch (n->type) {
-        case NODE_TEXT: {
-            const char *s = t->text + n->off;
-            size_t len = n->len, k = 0;
-            if (n->line_start)
-                while (k < strip_len && k < len && s[k] == strip[k])
-                    k++;
-            error = emit(r, t, n, s + k, len - k);
+        case NODE_TEXT:
+            error = emit_text(r, t, n, strip, strip_len);
             i++;
             break;
-        }
         case NODE_VARIABLE:
         case NODE_RAW_VARIABLE: {
             json_t *value = lookup(f, t->text + n->off, n->len);

@@ -220,6 +220,14 @@ static void test_bad_delimiters(void **state)
     assert_compile_error("{{=a b c=}}", 11, 1, 1, "bad delimiter tag");
     assert_compile_error("{{=a= b=}}", 10, 1, 1, "bad delimiter tag");
     assert_compile_error("{{=<% %>}}", 10, 1, 1, "unclosed tag");
+    struct buf t;
+    buf_init(&t, 0);
+    buf_puts(&t, "x\n{{=<% ");
+    for (int i = 0; i < 1000; i++)
+        buf_putc(&t, '%');
+    buf_puts(&t, "=}}");
+    assert_compile_error(t.data, t.len, 2, 1, "delimiters longer than 32 bytes");
+    buf_free(&t);
 }
 
 static void test_empty_names(void **state)
@@ -347,6 +355,41 @@ static void test_partial_cache(void **state)
     buf_free(&out);
     json_decref(data);
     diag_free(&d);
+    json_decref(partials.map);
+}
+
+/* Standalone partials indent every line of their template, not of the values in it; lines
+ * removed as standalone leave no indentation behind. */
+static void test_partial_indentation(void **state)
+{
+    (void)state;
+    struct memory_partials partials = {
+        .map = json_pack("{s:s,s:s,s:s,s:s}", "p", "line1\n{{#a}}\n  in {{v}}\n{{/a}}\nline2\n",
+                         "c", "{{! note }}text\nmore", "crlf", "a\r\n{{#a}}\r\nb\r\n{{/a}}\r\n",
+                         "nest", "top\n  {{>c}}\n")};
+    struct mustache_options opt = {.load_partial = load_memory_partial, .partial_ctx = &partials};
+    const struct {
+        const char *template, *expected;
+    } cases[] = {
+        {"x\n  {{>p}}\ny", "x\n  line1\n    in 1\n2\n  line2\ny"},
+        {"x\n> {{>p}}", "x\n> line1\n  in 1\n2\nline2\n"}, /* not standalone */
+        {"  {{>c}}\n", "  text\n  more"},
+        {"\t{{>crlf}}\r\nz", "\ta\r\n\tb\r\nz"},
+        {"\t{{>nest}}\n", "\ttop\n\t  text\n\t  more"},
+        {"[{{>p}}]", "[line1\n  in 1\n2\nline2\n]"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct diagnostics d;
+        char *out;
+        diag_init(&d);
+        assert_int_equal(
+            render(&out, cases[i].template, "{\"a\": true, \"v\": \"1\\n2\"}", &opt, &d), 0);
+        if (strcmp(out, cases[i].expected) != 0)
+            fprintf(stderr, "template: %s\n", cases[i].template);
+        assert_string_equal(out, cases[i].expected);
+        free(out);
+        diag_free(&d);
+    }
     json_decref(partials.map);
 }
 
@@ -820,6 +863,7 @@ int main(void)
         cmocka_unit_test(test_unknown_partial),
         cmocka_unit_test(test_error_in_partial),
         cmocka_unit_test(test_partial_cache),
+        cmocka_unit_test(test_partial_indentation),
         cmocka_unit_test(test_dir_loader),
         cmocka_unit_test(test_report_fixture),
         cmocka_unit_test(test_nul_bytes),
