@@ -113,7 +113,7 @@ static void each_mistake_has_its_position(void **state)
     expect_error("check: required_tags", "check: required_tagz", 12, 15, "unknown check");
     expect_error("id: DDB-50", "id: DDB-50\nid: DDB-51", 2, 1, "duplicate key 'id'");
     expect_error("row: 1", "row: first", 3, 45, "'row' must be a positive row number");
-    expect_error("title: 'A", "title: \"A", 13, 1, "invalid YAML");
+    expect_error("title: 'A", "title: \"A", 3, 19, "invalid YAML");
 }
 
 static void duplicate_ids_across_documents(void **state)
