@@ -238,6 +238,14 @@ class Checker:
                                    "the Operation operation: message\\n'")
         if parsed["operation"] != match["operation"]:
             self.fail(path, f"error names operation {parsed['operation']}, path says {match['operation']}")
+        if match["key"] and match["service"] == "dynamodb":
+            table, _, suffix = match["key"].partition("@")
+            table_arn = f"arn:aws:dynamodb:{match['region']}:{match['account']}:table/{table}"
+            for arn in re.findall(r"arn:aws:dynamodb:[^\s,;]*", parsed["message"]):
+                arn = arn.rstrip(".")
+                expected = table_arn + "/stream/" if suffix else table_arn
+                if not (arn == expected or (suffix and arn.startswith(expected))):
+                    self.fail(path, f"error names {arn}, path says {expected}{'…' if suffix else ''}")
         json_path = os.path.join(root, json_rel)
         if not os.path.exists(json_path):
             self.fail(path, f"no {os.path.basename(json_rel)} beside it (the CLI's redirect creates it empty)")
@@ -418,6 +426,12 @@ def negative_self_test(session):
     errors = ShapeValidator("iam").validate(iam, {"Content": "not base64!", "ReportFormat": "text/xml"})
     if len(errors) != 2:
         return [f"negative self-test: bad blob and enum in GetCredentialReport not both rejected: {errors}"]
+    probe = Checker(session)
+    match = PATH_RE.match("111122223333/eu-west-1/dynamodb/DescribeTable/orders.json")
+    probe.check_key("probe", match, {"Table": {"TableName": "order",
+                                               "TableArn": "arn:aws:dynamodb:eu-west-1:111122223333:table/order"}})
+    if len(probe.failures) != 2:
+        return [f"negative self-test: a DescribeTable for another table was not rejected: {probe.failures}"]
     if ERR_RE.match("An error occurred: something\n") or not ERR_RE.match(
             "\nAn error occurred (AccessDeniedException) when calling the GetResourcePolicy operation: no\n"):
         return ["negative self-test: the .err pattern accepts or rejects the wrong text"]
