@@ -786,6 +786,7 @@ struct render {
     struct override *overrides;
     size_t override_count, override_cap;
     unsigned depth, max_depth;
+    size_t limit; /* the output cap, for messages */
 };
 
 static int render_error(struct render *r, int code, const struct mustache_template *t,
@@ -802,12 +803,14 @@ static int render_error(struct render *r, int code, const struct mustache_templa
     return code;
 }
 
+/* An append failed: the output cap, or memory. `worst` is the most the append could have
+ * needed (an escaper writes at most 6 bytes per input byte: "&quot;"). */
 static int output_error(struct render *r, const struct mustache_template *t, const struct node *n,
-                        size_t adding)
+                        size_t worst)
 {
-    if (r->out->len + adding > r->out->max || adding > r->out->max)
+    if (worst > r->out->max || r->out->len > r->out->max - worst)
         return render_error(r, DDB_EINPUT, t, n,
-                            "rendered output would exceed the limit of %zu bytes", r->out->max);
+                            "rendered output would exceed the limit of %zu bytes", r->limit);
     return render_error(r, DDB_ERUNTIME, t, n, "out of memory rendering");
 }
 
@@ -829,7 +832,7 @@ static int emit_escaped(struct render *r, const struct mustache_template *t, con
         return 0;
     r->suppress_indent = 0;
     if (r->escape(r->out, s, len) < 0)
-        return output_error(r, t, n, len);
+        return output_error(r, t, n, len > SIZE_MAX / 6 ? SIZE_MAX : len * 6);
     return 0;
 }
 
@@ -1223,8 +1226,11 @@ int mustache_render(struct buf *out, const struct mustache_template *t, json_t *
     if (!r.cache && mustache_cache_new(&r.cache) < 0)
         return diag_error(d, DDB_ERUNTIME, "out of memory rendering %s", t->name);
     size_t saved_max = out->max;
-    if (r.opt->max_output && out->len + r.opt->max_output < out->max)
+    r.limit = out->max;
+    if (r.opt->max_output && out->len < out->max && r.opt->max_output < out->max - out->len) {
         out->max = out->len + r.opt->max_output;
+        r.limit = r.opt->max_output;
+    }
     struct frame root = {data, NULL};
     error = render_nodes(&r, t, 0, t->count, data ? &root : NULL, NULL, 0);
     out->max = saved_max;
