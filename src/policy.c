@@ -44,7 +44,7 @@ const struct policy_action_info policy_actions[] = {
     {"DescribeLimits", POLICY_GROUP_ACCOUNT, POLICY_KIND_ACCOUNT, 0},
     {"DescribeReservedCapacity", POLICY_GROUP_ACCOUNT, POLICY_KIND_ACCOUNT, 0},
     {"DescribeReservedCapacityOfferings", POLICY_GROUP_ACCOUNT, POLICY_KIND_ACCOUNT, 0},
-    {"DescribeStream", POLICY_GROUP_READ, POLICY_KIND_STREAM, 0},
+    {"DescribeStream", POLICY_GROUP_DESCRIBE, POLICY_KIND_STREAM, 0},
     {"DescribeTable", POLICY_GROUP_DESCRIBE, KIND_T, 0},
     {"DescribeTableReplicaAutoScaling", POLICY_GROUP_DESCRIBE, KIND_T, 0},
     {"DescribeTimeToLive", POLICY_GROUP_DESCRIBE, KIND_T, 0},
