@@ -9,11 +9,15 @@
 #include "resources.h"
 
 #include <cmark.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define TEMPLATE_SUFFIX ".mustache"
 #define TEMPLATE_MAX_SIZE ((size_t)16 << 20)
+/* RFC 3986 unreserved and reserved characters, less the brackets (legal only around an IPv6
+ * host) and the '#' render_url_encode treats itself, plus '%' of an escape. */
+#define URL_LEGAL "-._~:/?@!$&'()*+,;=%"
 #define CHART_BAR_MAX 320 /* pixels for the longest bar of the summary chart */
 
 const struct render_format *const render_packet_formats[] = {
@@ -210,6 +214,27 @@ int render_percent_encode(struct buf *out, const char *s, const char *keep)
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
                     (*p >= '0' && *p <= '9') || (*p < 0x80 && *p > 0x20 && strchr(keep, *p));
+        if (plain ? buf_putc(out, (char)*p) < 0
+                  : buf_printf(out, "%%%c%c", hex[*p >> 4], hex[*p & 15]) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int render_url_encode(struct buf *out, const char *url)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    int fragment = 0;
+    for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
+        int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                    (*p >= '0' && *p <= '9') || (*p < 0x80 && strchr(URL_LEGAL, *p));
+        /* A second '#' is not allowed: the fragment began at the first. */
+        if (*p == '#') {
+            plain = !fragment;
+            fragment = 1;
+        }
+        if (*p == '%' && !(isxdigit(p[1]) && isxdigit(p[2])))
+            plain = 0;
         if (plain ? buf_putc(out, (char)*p) < 0
                   : buf_printf(out, "%%%c%c", hex[*p >> 4], hex[*p & 15]) < 0)
             return -1;
@@ -418,9 +443,15 @@ static int add_safe_url(struct view_builder *vb, json_t *object)
             break;
         }
     }
-    if ((render_url_is_safe(url) &&
-         json_object_set_new(object, "url_safe", json_string_nocheck(url)) < 0) ||
-        json_object_set_new(object, "link_text", json_string_nocheck(text)) < 0)
+    if (json_object_set_new(object, "link_text", json_string_nocheck(text)) < 0)
+        return oom(vb);
+    if (!render_url_is_safe(url))
+        return 0;
+    /* Characters a URL may not hold (spaces are already refused) are percent-encoded, so the
+     * href is a valid URL whatever the ticket system's link looked like. */
+    buf_reset(&vb->text);
+    if (render_url_encode(&vb->text, url) < 0 ||
+        render_set_string(object, "url_safe", &vb->text) < 0)
         return oom(vb);
     return 0;
 }

@@ -69,6 +69,10 @@ int render_document(struct buf *out, struct renderer *renderer, const struct ren
  * (a report's ticket and reference URLs are untrusted: javascript: must never become a link). */
 int render_url_is_safe(const char *url);
 
+/* Appends a safe URL (render_url_is_safe) percent-encoding every character a URL may not
+ * hold: non-ASCII, quotes, brackets, pipes, a second '#', a '%' that starts no escape. */
+int render_url_encode(struct buf *out, const char *url);
+
 /* Appends `s` with every byte outside `keep` (and every byte >= 0x80, space and control)
  * percent-encoded; for URLs placed raw into formats whose link syntax has its own delimiters. */
 int render_percent_encode(struct buf *out, const char *s, const char *keep);

@@ -4,6 +4,7 @@
 #include "report_schema.h"
 #include "buf.h"
 #include "diag.h"
+#include "results.h"
 
 #include <string.h>
 
@@ -398,6 +399,12 @@ int report_schema_check(const json_t *report, const char *file, struct diagnosti
     struct checker c = {.file = file, .d = d};
     buf_init(&c.pointer, (size_t)1 << 20);
     check_value(&c, report, KIND_OBJECT, &report_shape);
+    const char *id = json_string_value(json_object_get(report, "$schema"));
+    if (id && strcmp(id, REPORT_SCHEMA_ID) != 0) {
+        buf_reset(&c.pointer);
+        buf_puts(&c.pointer, "/$schema");
+        problem(&c, "expected " REPORT_SCHEMA_ID);
+    }
     const json_t *version = json_object_get(report, "schema_version");
     if (json_is_integer(version) && json_integer_value(version) != 1) {
         buf_reset(&c.pointer);

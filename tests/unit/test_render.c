@@ -306,11 +306,27 @@ static void check_html(const char *html, size_t *links, size_t style_elements)
     assert_null(contains_nocase(html, "javascript:alert(1)\""));
 }
 
+/* With DDBAUDIT_RENDER_OUT set, the hostile documents are also written there, for the
+ * integration test that runs the Nu HTML checker and axe-core on them. */
+static void keep_output(const char *name, const char *text)
+{
+    const char *dir = getenv("DDBAUDIT_RENDER_OUT");
+    if (!dir || !*dir)
+        return;
+    struct diagnostics d;
+    diag_init(&d);
+    char *path = fs_join(dir, name);
+    assert_int_equal(fs_write_atomic(path, text, strlen(text), &d), 0);
+    free(path);
+    diag_free(&d);
+}
+
 static void test_html_hostile(void **state)
 {
     (void)state;
     json_t *report = hostile_report();
     char *html = render(report, "html", NULL);
+    keep_output("hostile.html", html);
     size_t links = 0;
     check_html(html, &links, 1);
     /* Escaped, not dropped: the hostile text is visible to the reader. */
@@ -620,6 +636,7 @@ static void test_ticket_formats_hostile(void **state)
     free(jira);
 
     char *html = render(report, "ticket-html", NULL);
+    keep_output("hostile-ticket.html", html);
     size_t links = 0;
     check_html(html, &links, 0);
     free(html);
@@ -721,6 +738,9 @@ static void test_url_safety(void **state)
     buf_init(&out, 0);
     assert_int_equal(render_percent_encode(&out, "https://x/a(b)|c]", ":/"), 0);
     assert_string_equal(buf_cstr(&out), "https://x/a%28b%29%7Cc%5D");
+    buf_reset(&out);
+    assert_int_equal(render_url_encode(&out, "https://x/a b|c\"d\xc3\xa9?q=%zz&r=%41#f#g"), 0);
+    assert_string_equal(buf_cstr(&out), "https://x/a%20b%7Cc%22d%C3%A9?q=%25zz&r=%41#f%23g");
     buf_free(&out);
 }
 
