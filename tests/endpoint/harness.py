@@ -293,6 +293,21 @@ VOLATILE_FIELDS = {
                                        "TimeLoggingStarted", "LatestDeliveryAttemptSucceeded"],
 }
 
+# moto moves DAX clusters from "creating" to "available" (adding nodes) between requests.
+VOLATILE_CLUSTER_FIELDS = ["Status", "Nodes", "ClusterDiscoveryEndpoint", "TotalNodes",
+                           "ActiveNodes"]
+
+
+def normalise_volatile(service, operation, doc):
+    for field in VOLATILE_FIELDS.get((service, operation), []):
+        if field in doc:
+            doc[field] = "<volatile>"
+    if (service, operation) == ("dax", "DescribeClusters"):
+        for cluster in doc.get("Clusters", []):
+            for field in VOLATILE_CLUSTER_FIELDS:
+                cluster.pop(field, None)
+
+
 DEBIAN_MODELS = "/usr/lib/python3/dist-packages/awscli/botocore/data"
 _model_text = {}
 
@@ -372,10 +387,8 @@ def compare_with_cli(out, url, credentials, skip_ops=()):
         except RuntimeError as e:
             problems.append(f"{call['path']}: the CLI failed: {e}")
             continue
-        for field in VOLATILE_FIELDS.get((call["service"], call["operation"]), []):
-            for doc in (ours, theirs):
-                if field in doc:
-                    doc[field] = "<volatile>"
+        for doc in (ours, theirs):
+            normalise_volatile(call["service"], call["operation"], doc)
         diffs = [d for d in differences(ours, theirs)
                  if not (" extra in ours " in d and
                          not debian_model_knows(call["service"], d.split(":")[0].split(".")[-1]))]
@@ -407,3 +420,40 @@ def differences(ours, theirs, path="$"):
             out += differences(a, b, f"{path}[{i}]")
         return out
     return [] if ours == theirs else [f"{path}: ours {ours!r} theirs {theirs!r}"]
+
+
+def compare_snapshots(a, b):
+    """Differences between two snapshots of the same account: outcomes and file contents."""
+    ma, mb = load_manifest(a), load_manifest(b)
+
+    def index(m):
+        return {(c["service"], c["operation"], c["region"], c.get("key")): c for c in m["calls"]}
+    ia, ib = index(ma), index(mb)
+    problems = []
+    for key in sorted(set(ia) | set(ib), key=str):
+        ca, cb = ia.get(key), ib.get(key)
+        if not ca or not cb:
+            problems.append(f"{key}: only in {'first' if ca else 'second'} snapshot")
+            continue
+        if ca["outcome"] != cb["outcome"]:
+            problems.append(f"{key}: {ca['outcome']} vs {cb['outcome']} "
+                            f"({cb.get('error_code')}: {cb.get('error_message')})")
+            continue
+        if ca["outcome"] != "ok" or (key[0], key[1]) in VOLATILE:
+            continue
+        with open(os.path.join(a, ca["path"])) as f:
+            da = json.load(f)
+        with open(os.path.join(b, cb["path"])) as f:
+            db = json.load(f)
+        for doc in (da, db):
+            normalise_volatile(key[0], key[1], doc)
+        if da != db:
+            problems.append(f"{key}: contents differ: " + "; ".join(differences(da, db)[:5]))
+    return problems
+
+
+def retries_of(collect_stdout):
+    """The retry count from collect's summary line."""
+    import re
+    m = re.search(r"\((\d+) HTTP requests, (\d+) retries", collect_stdout)
+    return int(m.group(2)) if m else -1
