@@ -667,6 +667,16 @@ int activity_add(struct activity *activity, json_t *event, const struct cloudtra
     return 0;
 }
 
+int activity_needs_whole_record(const char *event_source, const char *event_name)
+{
+    if (strcmp(event_source, "dynamodb.amazonaws.com") == 0)
+        return is_one_of(event_name, control_plane_names);
+    if (strcmp(event_source, "iam.amazonaws.com") == 0)
+        return is_one_of(event_name, policy_put_names) ||
+               is_one_of(event_name, policy_attach_names);
+    return 1;
+}
+
 int activity_in_period(const struct activity *activity, json_t *event)
 {
     const char *time = event_time(event);

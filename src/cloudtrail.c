@@ -118,6 +118,8 @@ void cloudtrail_scan_init(struct cloudtrail_scan *scan, const struct cloudtrail_
 
 void cloudtrail_scan_free(struct cloudtrail_scan *scan)
 {
+    free(scan->read_buffer);
+    free(scan->inflate_buffer);
     for (size_t i = 0; i < scan->file_count; i++)
         free(scan->files[i].path);
     free(scan->files);
@@ -276,6 +278,224 @@ static int may_be_wanted(const struct reader *r)
     return 0;
 }
 
+/* One member of a JSON object, as byte spans into the object's text. */
+struct member {
+    const char *key; /* without quotes, raw (escapes not decoded) */
+    size_t key_len;
+    const char *value; /* the raw value text */
+    size_t value_len;
+};
+
+#define MEMBERS_MAX 64
+
+static size_t skip_space(const char *p, size_t i, size_t len)
+{
+    while (i < len && (p[i] == ' ' || p[i] == '\n' || p[i] == '\r' || p[i] == '\t'))
+        i++;
+    return i;
+}
+
+/* Index just past the string that opens at p[i] == '"', or len when it does not close. */
+static size_t skip_string(const char *p, size_t i, size_t len, int *escaped)
+{
+    for (i++; i < len; i++) {
+        while (i < len && !string_special[(unsigned char)p[i]])
+            i++;
+        if (i >= len)
+            break;
+        if (p[i] == '"')
+            return i + 1;
+        *escaped = 1;
+        i++; /* the escaped character */
+    }
+    return len;
+}
+
+/* Splits the object text p[0..len) into its top-level members, with the same string and
+ * depth tracking as the boundary finder: it finds where members start and end, and leaves
+ * the values to jansson. Returns the member count, or -1 when the text is not shaped like an
+ * object (the caller then lets jansson read the whole record and report what is wrong). A key
+ * with an escape sets *escaped_key: it cannot be compared as raw bytes. */
+static int split_members(const char *p, size_t len, struct member *out, int max, int *escaped_key)
+{
+    size_t i = skip_space(p, 0, len);
+    int n = 0;
+    if (i >= len || p[i] != '{')
+        return -1;
+    i = skip_space(p, i + 1, len);
+    if (i < len && p[i] == '}')
+        return 0;
+    while (i < len) {
+        if (p[i] != '"' || n == max)
+            return -1;
+        size_t key = i + 1;
+        i = skip_string(p, i, len, escaped_key);
+        if (i >= len)
+            return -1;
+        size_t key_end = i - 1;
+        i = skip_space(p, i, len);
+        if (i >= len || p[i] != ':')
+            return -1;
+        i = skip_space(p, i + 1, len);
+        size_t value = i;
+        int depth = 0, escaped = 0;
+        while (i < len) {
+            char c = p[i];
+            if (c == '"') {
+                i = skip_string(p, i, len, &escaped);
+                continue;
+            }
+            if (c == '{' || c == '[')
+                depth++;
+            else if (c == '}' || c == ']') {
+                if (depth == 0)
+                    break;
+                depth--;
+            } else if (c == ',' && depth == 0)
+                break;
+            i++;
+        }
+        if (i >= len)
+            return -1;
+        size_t value_end = i;
+        while (value_end > value && (p[value_end - 1] == ' ' || p[value_end - 1] == '\n' ||
+                                     p[value_end - 1] == '\r' || p[value_end - 1] == '\t'))
+            value_end--;
+        if (value_end == value)
+            return -1;
+        out[n++] = (struct member){p + key, key_end - key, p + value, value_end - value};
+        if (p[i] == '}')
+            return skip_space(p, i + 1, len) == len ? n : -1;
+        i = skip_space(p, i + 1, len);
+    }
+    return -1;
+}
+
+static int member_is(const struct member *m, const char *key)
+{
+    size_t len = strlen(key);
+    return m->key_len == len && memcmp(m->key, key, len) == 0;
+}
+
+/* The value of a plain string member (no escapes) into out, or 0. */
+static int plain_string(const struct member *m, char *out, size_t size)
+{
+    if (m->value_len < 2 || m->value[0] != '"' || m->value_len - 2 >= size ||
+        memchr(m->value, '\\', m->value_len))
+        return 0;
+    memcpy(out, m->value + 1, m->value_len - 2);
+    out[m->value_len - 2] = '\0';
+    return 1;
+}
+
+/* What an event summary keeps: what the counts and groups of activity.c read, nothing more;
+ * requestParameters, responseElements, userAgent and friends go. */
+static const char *const summary_members[] = {
+    "eventTime", "@timestamp", "eventSource",  "eventName",     "awsRegion",  "sourceIPAddress",
+    "eventID",   "errorCode",  "userIdentity", "vpcEndpointId", "tlsDetails", NULL,
+};
+static const char *const summary_identity[] = {
+    "type", "principalId", "arn", "invokedBy", NULL,
+};
+static const char *const summary_tls[] = {"tlsVersion", NULL};
+
+static int listed(const struct member *m, const char *const *names)
+{
+    for (; *names; names++)
+        if (member_is(m, *names))
+            return 1;
+    return 0;
+}
+
+/* A value taken straight from its bytes when it is null, true, false or a string without
+ * escapes or control characters (json_stringn still checks its UTF-8); NULL for anything else,
+ * which is jansson's to read. This is what keeps the common record away from the lexer. */
+static json_t *simple_value(const char *value, size_t len)
+{
+    if (len == 4 && memcmp(value, "null", 4) == 0)
+        return json_null();
+    if (len == 4 && memcmp(value, "true", 4) == 0)
+        return json_true();
+    if (len == 5 && memcmp(value, "false", 5) == 0)
+        return json_false();
+    if (len < 2 || value[0] != '"' || value[len - 1] != '"')
+        return NULL;
+    for (size_t i = 1; i < len - 1; i++)
+        if ((unsigned char)value[i] < 0x20 || value[i] == '\\')
+            return NULL;
+    return json_stringn(value + 1, len - 2);
+}
+
+static json_t *member_value(const struct member *m)
+{
+    json_t *value = simple_value(m->value, m->value_len);
+    if (!value)
+        value = json_loadb(m->value, m->value_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    return value;
+}
+
+/* The members of `names` found among `members`, as a new object; NULL = read the whole record. */
+static json_t *pick_members(const struct member *members, int count, const char *const *names)
+{
+    json_t *object = json_object();
+    for (int i = 0; object && i < count; i++) {
+        if (!listed(&members[i], names))
+            continue;
+        json_t *value = NULL;
+        if (member_is(&members[i], "userIdentity") || member_is(&members[i], "tlsDetails")) {
+            struct member inner[MEMBERS_MAX];
+            int escaped = 0;
+            int n =
+                split_members(members[i].value, members[i].value_len, inner, MEMBERS_MAX, &escaped);
+            if (n >= 0 && !escaped)
+                value = pick_members(inner, n,
+                                     member_is(&members[i], "userIdentity") ? summary_identity
+                                                                            : summary_tls);
+        } else
+            value = member_value(&members[i]);
+        /* The key is one of ours, so plain ASCII: no need to check it again. */
+        if (!value ||
+            json_object_setn_new_nocheck(object, members[i].key, members[i].key_len, value) < 0) {
+            json_decref(object);
+            return NULL;
+        }
+    }
+    return object;
+}
+
+/* The cheap eventSource test before any parsing: reads eventSource and eventName as raw bytes.
+ * Returns 1 when the record is decided without jansson reading all of it: not wanted (*skip),
+ * or wanted only as a summary (*summary, a new reference). 0 = parse the whole record. */
+static int decide_early(struct reader *r, int *skip, json_t **summary)
+{
+    struct member members[MEMBERS_MAX];
+    int escaped_key = 0;
+    int n = split_members(r->record.data, r->record.len, members, MEMBERS_MAX, &escaped_key);
+    if (n < 0 || escaped_key)
+        return 0;
+    char source[128] = "", name[128] = "";
+    int have_source = 0, have_name = 0;
+    for (int i = 0; i < n; i++) {
+        if (member_is(&members[i], "CloudTrailEvent"))
+            return 0; /* LookupEvents: the event is inside a string */
+        if (member_is(&members[i], "eventSource"))
+            have_source = plain_string(&members[i], source, sizeof(source)) ? 1 : -1;
+        else if (member_is(&members[i], "eventName"))
+            have_name = plain_string(&members[i], name, sizeof(name)) ? 1 : -1;
+    }
+    if (have_source < 0 || have_name < 0)
+        return 0; /* escaped or not a string: jansson decides */
+    if (!have_source || !wanted_source(&r->scan->options, source)) {
+        *skip = 1;
+        return 1;
+    }
+    if (!r->scan->options.needs_whole_record || !have_name ||
+        r->scan->options.needs_whole_record(source, name))
+        return 0;
+    *summary = pick_members(members, n, summary_members);
+    return *summary != NULL;
+}
+
 static int finish_record(struct reader *r, enum cloudtrail_shape shape)
 {
     struct cloudtrail_file *file = current_file(r);
@@ -296,8 +516,14 @@ static int finish_record(struct reader *r, enum cloudtrail_shape shape)
         r->scan->prefiltered++;
         goto done;
     }
+    int skip = 0;
+    if (decide_early(r, &skip, &record) && skip) {
+        r->scan->prefiltered++;
+        goto done;
+    }
     json_error_t json_error;
-    record = parse_record(r, r->record.data, r->record.len, &json_error);
+    if (!record)
+        record = parse_record(r, r->record.data, r->record.len, &json_error);
     if (!record) {
         warn(r, "record at byte %llu is not valid JSON: %s (at byte %llu)",
              (unsigned long long)r->record_start, json_error.text,
@@ -603,7 +829,11 @@ static int scan_input(struct reader *r, struct input *in)
     memset(&z, 0, sizeof(z));
     const size_t chunk = r->scan->options.chunk_size;
     /* The first read takes at least the two bytes of the gzip magic. */
-    unsigned char *raw = malloc(chunk < 2 ? 2 : chunk), *plain = malloc(chunk);
+    if (!r->scan->read_buffer)
+        r->scan->read_buffer = malloc(chunk < 2 ? 2 : chunk);
+    if (!r->scan->inflate_buffer)
+        r->scan->inflate_buffer = malloc(chunk);
+    unsigned char *raw = r->scan->read_buffer, *plain = r->scan->inflate_buffer;
     EVP_MD_CTX *sha = EVP_MD_CTX_new();
     if (!raw || !plain || !sha) {
         error = diag_error(r->d, DDB_ERUNTIME, "out of memory");
@@ -714,8 +944,6 @@ done:
     if (inflating)
         inflateEnd(&z);
     EVP_MD_CTX_free(sha);
-    free(raw);
-    free(plain);
     return error;
 }
 

@@ -76,6 +76,13 @@ struct cloudtrail_options {
     size_t source_count;
     size_t max_record; /* 0 = CLOUDTRAIL_DEFAULT_MAX_RECORD */
     size_t chunk_size; /* bytes read (and inflated) at a time; 0 = 256 KiB. Tests use 1. */
+    /* Whether the callback needs the whole record for this eventSource/eventName. When it
+     * returns 0 the event handed over is a summary: eventTime (or @timestamp), eventSource,
+     * eventName, awsRegion, sourceIPAddress, eventID, errorCode, vpcEndpointId,
+     * tlsDetails.tlsVersion and userIdentity's type, principalId, arn and invokedBy. Reading
+     * only that is what keeps the scanner near the speed of decompression. NULL = always the
+     * whole record. */
+    int (*needs_whole_record)(const char *event_source, const char *event_name);
 };
 
 struct cloudtrail_scan {
@@ -85,7 +92,9 @@ struct cloudtrail_scan {
     size_t file_capacity;
     uint64_t records; /* totals over all files */
     uint64_t kept;
-    uint64_t prefiltered; /* records skipped by the eventSource pre-filter without parsing */
+    uint64_t prefiltered;       /* records skipped by the eventSource pre-filter without parsing */
+    unsigned char *read_buffer; /* private: reused from file to file, so a scan of thousands */
+    unsigned char *inflate_buffer; /* of small files does not fault fresh pages in for each */
 };
 
 /* Default eventSource list: dynamodb.amazonaws.com, kms.amazonaws.com, iam.amazonaws.com. */

@@ -272,7 +272,10 @@ static int exec_scan(int argc, char **argv, struct diagnostics *d)
         error = diag_error(d, DDB_EUSAGE, "cloudtrail scan: give at least one DIR or FILE");
         goto done;
     }
-    struct cloudtrail_options scan_options = {.max_record = args.max_record};
+    struct cloudtrail_options scan_options = {
+        .max_record = args.max_record,
+        .needs_whole_record = activity_needs_whole_record,
+    };
     cloudtrail_scan_init(&scan, &scan_options);
     struct activity_options activity_options = {
         .period_start = args.period_start,

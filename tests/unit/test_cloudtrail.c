@@ -112,7 +112,9 @@ static void test_records_shape(void **state)
     assert_int_equal(scan.file_count, 4);
     assert_int_equal(scan.records, 41);
     assert_int_equal(scan.kept, 38);
-    assert_int_equal(scan.prefiltered, 2); /* ec2 and sts; the s3 record names dynamodb */
+    /* ec2 and sts by the substring test; the s3 record names dynamodb.amazonaws.com in its
+     * parameters, so only the eventSource test before parsing drops it. */
+    assert_int_equal(scan.prefiltered, 3);
     int compressed = 0;
     for (size_t i = 0; i < scan.file_count; i++) {
         assert_int_equal(scan.files[i].status, CLOUDTRAIL_FILE_OK);
