@@ -265,6 +265,11 @@ def write_table(plan, spec, out):
                    f"resource {arn} not found.")
     else:
         dump(stem + ".json", resource_policy(spec))
+    if spec["stream"]:
+        label = spec["created"].strftime("%Y-%m-%dT%H:%M:%S.") + f"{spec['created'].microsecond // 1000:03d}"
+        dump_error(stem + "@stream", "PolicyNotFoundException", "GetResourcePolicy",
+                   f"Resource-based policy not found for the provided ResourceArn: Requested policy for "
+                   f"resource {arn}/stream/{label} not found.")
 
 
 def worker(arguments):

@@ -379,6 +379,21 @@ class Checker:
                     continue
                 with open(described_path, encoding="utf-8") as handle:
                     described = json.load(handle)["Table"]
+                stream_arn = described.get("LatestStreamArn")
+                stream_stem = os.path.join(root, f"{base}/dynamodb/GetResourcePolicy/{table}@stream")
+                if stream_arn and not (os.path.exists(stream_stem + ".json") or os.path.exists(stream_stem + ".err")):
+                    self.fail(stream_stem + ".json", f"missing: table {table} has stream {stream_arn}")
+                for ext in (".json", ".err"):
+                    if not os.path.exists(stream_stem + ext) or os.path.getsize(stream_stem + ext) == 0:
+                        continue
+                    with open(stream_stem + ext, encoding="utf-8") as handle:
+                        text = handle.read()
+                    if not stream_arn:
+                        self.fail(stream_stem + ext, f"table {table} has no stream (no LatestStreamArn)")
+                    elif ext == ".err" and stream_arn not in text:
+                        self.fail(stream_stem + ext, f"error does not name the table's stream {stream_arn}")
+                    elif ext == ".json" and stream_arn not in json.loads(text).get("Policy", ""):
+                        self.fail(stream_stem + ext, f"policy does not name the table's stream {stream_arn}")
                 arn = described.get("SSEDescription", {}).get("KMSMasterKeyArn")
                 if arn:
                     key_id = arn.rsplit("/", 1)[-1]
