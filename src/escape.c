@@ -185,26 +185,18 @@ static int has_prefix_nocase(const char *s, size_t len, const char *prefix)
 
 /* Browsers ignore tabs and newlines inside a URL and strip leading controls, so "java\nscript:"
  * is javascript:. Rather than model that, a URL with any whitespace or control character inside
- * is refused. A scheme is what precedes the first ':' if no '/', '?' or '#' comes first
- * (RFC 3986 section 4.2: a relative reference can't have a colon in its first segment). */
+ * is refused, and so is anything but an absolute http:, https: or mailto: URL: a value from AWS
+ * or a user has no business pointing anywhere else, even relatively. */
 static int url_is_safe(const char *s, size_t len)
 {
-    if (len == 0)
-        return 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x21 || c == 0x7F)
             return 0;
     }
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (c == '/' || c == '?' || c == '#' || c == '\\')
-            return 1; /* no scheme: a relative reference */
-        if (c == ':')
-            return has_prefix_nocase(s, len, "http:") || has_prefix_nocase(s, len, "https:") ||
-                   has_prefix_nocase(s, len, "mailto:");
-    }
-    return 1;
+    return (has_prefix_nocase(s, len, "http://") && len > 7) ||
+           (has_prefix_nocase(s, len, "https://") && len > 8) ||
+           (has_prefix_nocase(s, len, "mailto:") && len > 7);
 }
 
 int escape_url_attr(struct buf *out, const char *s, size_t len)

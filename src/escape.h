@@ -42,10 +42,9 @@ int escape_jira(struct buf *out, const char *s, size_t len);
 /* Only the UTF-8 and control-character cleanup. */
 int escape_text(struct buf *out, const char *s, size_t len);
 
-/* For href/src attribute values. Lets through http:, https: and mailto: URLs and references
- * without a scheme ("#control-3", "evidence/tables.json"), then HTML-escapes them; anything else
- * (javascript:, data:, vbscript:, a URL containing whitespace or control characters) becomes "#".
- */
+/* For href/src attribute values. Lets through only absolute http://, https:// and mailto: URLs
+ * (surrounding whitespace trimmed), HTML-escaped; anything else (javascript:, data:, vbscript:,
+ * relative references, a URL with whitespace or control characters inside) becomes "#". */
 int escape_url_attr(struct buf *out, const char *s, size_t len);
 
 /* The escaper for a format name: "html", "xml", "confluence" (XML), "md" or "markdown", "jira",
