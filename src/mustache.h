@@ -18,6 +18,11 @@
  *   - A line holding only whitespace and tags that produce no output is standalone if at most
  *     one of its tags is not a parent tag ({{<p}} or its {{/p}}); the spec's inheritance tests
  *     need "{{<parent}}{{$block}}" to count as one standalone tag.
+ *   - A standalone partial's indentation goes before every line of the partial's template text,
+ *     not inside interpolated values (as in the spec's "Standalone Indentation").
+ *
+ * A compiled template is never modified by rendering, so threads may render the same template
+ * at once, each with its own cache (or none).
  */
 #ifndef DDBAUDIT_MUSTACHE_H
 #define DDBAUDIT_MUSTACHE_H
@@ -49,9 +54,11 @@ struct mustache_options {
     void *partial_ctx;                /* passed to load_partial */
     /* Compiled partials, shared between renders. NULL = a cache that lives for one render. */
     struct mustache_cache *cache;
-    int strict;         /* missing variables and unknown partials are errors */
-    unsigned max_depth; /* sections, partials and blocks nested at render time; 0 = default */
-    size_t max_output;  /* bytes this render may add to `out`; 0 = only out's own cap */
+    int strict; /* missing variables and unknown partials are errors */
+    /* Sections, partials and blocks nested at render time; 0 = MUSTACHE_DEFAULT_MAX_DEPTH.
+     * Each level is a few C stack frames: 10,000 levels fit in the usual 8 MiB stack. */
+    unsigned max_depth;
+    size_t max_output; /* bytes this render may add to `out`; 0 = only out's own cap */
 };
 
 /* Parses `len` bytes of `text` (which may contain NUL bytes and need not be NUL-terminated).
