@@ -18,6 +18,7 @@ pages, and (through botocore's after-call handler) decodes IAM's URL-encoded pol
 JSON objects. Anything else a collector writes must look the same.
 
 With no directories named, it also runs bench/gen_snapshot.py for 50 tables and checks that output.
+When a snapshot has a manifest.json, every evidence file must still match its sealed SHA-256.
 Snapshots under tests/data/snapshots/ whose directory name starts with bad-, broken- or invalid-
 are deliberately malformed inputs for other tests and are skipped here.
 
@@ -27,6 +28,7 @@ Exit 0 on success, 1 on any failure, 77 when botocore is missing or older than 1
 import base64
 import binascii
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -220,6 +222,8 @@ class Checker:
                     self.check_err(root, rel)
         for rel, match in layout_files.items():
             self.check_file(root, rel, match)
+        if os.path.exists(os.path.join(root, "manifest.json")):
+            self.check_manifest(root, layout_files)
         if complete:
             self.check_complete(root, layout_files)
 
@@ -287,6 +291,37 @@ class Checker:
                 if token in document:
                     self.fail(path, f"/{token}: pagination token left in output (merge all pages)")
             self.check_key(path, match, document)
+
+    # --- a sealed snapshot's manifest still describes its files ----------------------------------
+    def check_manifest(self, root, layout_files):
+        """Editing an evidence file after `ddbaudit evidence seal` makes the report refuse it."""
+        path = os.path.join(root, "manifest.json")
+        try:
+            with open(path, encoding="utf-8") as handle:
+                calls = json.load(handle).get("calls", [])
+        except (OSError, ValueError, AttributeError) as error:
+            return self.fail(path, f"unreadable manifest: {error}")
+        sealed = {c["path"]: c for c in calls if isinstance(c, dict) and c.get("path")}
+        failed = {(c.get("region"), c.get("service"), c.get("operation"), c.get("key"))
+                  for c in calls if isinstance(c, dict) and not c.get("path")}
+        hint = "; reseal with `ddbaudit evidence seal`"
+        for rel, match in sorted(layout_files.items()):
+            full = os.path.join(root, rel)
+            if os.path.getsize(full) == 0:
+                if (match["region"], match["service"], match["operation"], match["key"]) not in failed:
+                    self.fail(full, f"failed call is not in manifest.json{hint}")
+                continue
+            entry = sealed.get(rel)
+            if entry is None:
+                self.fail(full, f"not in manifest.json{hint}")
+                continue
+            with open(full, "rb") as handle:
+                digest = hashlib.sha256(handle.read()).hexdigest()
+            if entry.get("sha256") != digest:
+                self.fail(full, f"changed after sealing (manifest sha256 {str(entry.get('sha256'))[:12]}…, "
+                                f"file {digest[:12]}…){hint}")
+        for rel in sorted(set(sealed) - set(layout_files)):
+            self.fail(os.path.join(root, rel), f"listed in manifest.json but missing{hint}")
 
     # --- the per-resource key in the path matches the content -----------------------------------
     def check_key(self, path, match, document):
