@@ -437,7 +437,12 @@ static int on_response(void *ctx, const struct http_response *response)
     }
     save_raw(call, response);
     if (response->status >= 300) {
-        finish_with_error(call, response, response->error_code, response->error_message);
+        /* An error without an AWS error code (a proxy, a missing operation) keeps its status. */
+        char status_code[32];
+        snprintf(status_code, sizeof(status_code), "HTTP%ld", response->status);
+        finish_with_error(call, response,
+                          response->error_code[0] ? response->error_code : status_code,
+                          response->error_message);
         return 0;
     }
     struct diagnostics local;

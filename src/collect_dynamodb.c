@@ -32,11 +32,16 @@ static int split_key_arn(const char *arn, char *region, size_t region_size, char
     return *key_id ? 0 : -1;
 }
 
-static void collect_key(struct collector *c, const char *key_arn)
+static void collect_key(struct collector *c, const char *table_region, const char *key_arn)
 {
     char region[64], key_id[256];
-    if (split_key_arn(key_arn, region, sizeof(region), key_id, sizeof(key_id)) < 0)
+    if (strncmp(key_arn, "arn:", 4) != 0) {
+        /* A bare key id (moto answers so; AWS gives the ARN): the table's region. */
+        snprintf(region, sizeof(region), "%s", table_region);
+        snprintf(key_id, sizeof(key_id), "%s", key_arn);
+    } else if (split_key_arn(key_arn, region, sizeof(region), key_id, sizeof(key_id)) < 0) {
         return;
+    }
     collect_call(c, "kms", "DescribeKey", region, key_id, with_string("KeyId", key_arn), NULL,
                  NULL);
     collect_call(c, "kms", "GetKeyRotationStatus", region, key_id, with_string("KeyId", key_arn),
@@ -69,7 +74,7 @@ static void on_table(struct collector *c, const char *region, const char *name, 
     json_t *sse = json_object_get(table, "SSEDescription");
     const char *key_arn = json_string_value(json_object_get(sse, "KMSMasterKeyArn"));
     if (key_arn)
-        collect_key(c, key_arn);
+        collect_key(c, region, key_arn);
     /* Version 2017.11.29 global tables are described by their own API; 2019 ones are in
      * DescribeTable's Replicas already. */
     const char *version = json_string_value(json_object_get(table, "GlobalTableVersion"));

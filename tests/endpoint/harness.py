@@ -37,6 +37,11 @@ def require_tools(need_cli=True):
         skip("/usr/bin/aws (Debian awscli) not installed")
     if not os.environ.get("DDBAUDIT_BIN") or not os.path.exists(os.environ["DDBAUDIT_BIN"]):
         skip("DDBAUDIT_BIN not built")
+    probe = subprocess.run([os.environ["DDBAUDIT_BIN"], "collect", "--help"],
+                           capture_output=True, text=True)
+    if "usage: ddbaudit collect" not in probe.stdout + probe.stderr:
+        skip("this ddbaudit has no collect command (command_collect is not in src/cmd.c's "
+             "table yet)")
 
 
 def free_port():
@@ -261,7 +266,7 @@ def run_cli(service, operation, parameters, region, url, credentials):
     return json.loads(done.stdout) if done.stdout.strip() else {}
 
 
-def run_collect(out, url, credentials, *args, env_extra=None, timeout=600):
+def collect_env(url, credentials, env_extra=None):
     env = dict(os.environ, AWS_ACCESS_KEY_ID=credentials[0],
                AWS_SECRET_ACCESS_KEY=credentials[1], AWS_ENDPOINT_URL=url,
                AWS_CONFIG_FILE=NO_FILE, AWS_SHARED_CREDENTIALS_FILE=NO_FILE,
@@ -270,8 +275,13 @@ def run_collect(out, url, credentials, *args, env_extra=None, timeout=600):
     env.pop("AWS_SESSION_TOKEN", None)
     if env_extra:
         env.update(env_extra)
+    return env
+
+
+def run_collect(out, url, credentials, *args, env_extra=None, timeout=600):
     return subprocess.run([os.environ["DDBAUDIT_BIN"], "collect", "--out", out, *args],
-                          env=env, capture_output=True, text=True, timeout=timeout)
+                          env=collect_env(url, credentials, env_extra), capture_output=True,
+                          text=True, timeout=timeout)
 
 
 def load_manifest(out):
