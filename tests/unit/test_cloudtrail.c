@@ -421,6 +421,88 @@ static void test_pages_of_saved_output(void **state)
     buf_free(&seen.list);
 }
 
+static int never_whole(const char *event_source, const char *event_name)
+{
+    (void)event_source;
+    return strcmp(event_name, "CreateTable") == 0;
+}
+
+/* Summaries: the same events as whole records, carrying what activity.c reads. */
+static void test_summaries(void **state)
+{
+    (void)state;
+    const char *inputs[] = {"records", "hostile"};
+    for (size_t i = 0; i < 2; i++) {
+        struct cloudtrail_scan whole, summary;
+        struct seen expected, seen;
+        struct diagnostics d1, d2;
+        scan_with(&whole, &expected, &d1, inputs[i], 0, 0);
+        struct cloudtrail_options options = {.needs_whole_record = never_whole, .chunk_size = 7};
+        char *path = data_path(inputs[i]);
+        cloudtrail_scan_init(&summary, &options);
+        buf_init(&seen.list, 0);
+        seen.count = 0;
+        seen.stop_after = 0;
+        diag_init(&d2);
+        assert_int_equal(cloudtrail_scan_path(&summary, path, on_event, &seen, &d2), 0);
+        assert_string_equal(buf_cstr(&seen.list), buf_cstr(&expected.list));
+        assert_int_equal(summary.kept, whole.kept);
+        /* A summary skips the members it does not read, so invalid UTF-8 in a userAgent is
+         * not even seen: one warning fewer for hostile/invalid-utf8.json, never one more. */
+        assert_true(d2.count <= d1.count && d2.count + 1 >= d1.count);
+        free(path);
+        buf_free(&seen.list);
+        buf_free(&expected.list);
+        diag_free(&d1);
+        diag_free(&d2);
+        cloudtrail_scan_free(&whole);
+        cloudtrail_scan_free(&summary);
+    }
+}
+
+static int check_summary(void *ctx, json_t *event, const struct cloudtrail_source *source)
+{
+    (void)source;
+    (void)ctx;
+    const char *name = json_string_value(json_object_get(event, "eventName"));
+    if (strcmp(name, "CreateTable") == 0) {
+        assert_non_null(json_object_get(event, "requestParameters"));
+        return 0;
+    }
+    assert_null(json_object_get(event, "requestParameters"));
+    assert_null(json_object_get(event, "userAgent"));
+    assert_non_null(json_object_get(event, "eventTime"));
+    assert_non_null(json_object_get(event, "eventID"));
+    assert_non_null(
+        json_string_value(json_object_get(json_object_get(event, "userIdentity"), "arn")));
+    assert_non_null(
+        json_string_value(json_object_get(json_object_get(event, "tlsDetails"), "tlsVersion")));
+    assert_null(json_object_get(json_object_get(event, "tlsDetails"), "cipherSuite"));
+    if (strcmp(name, "GetItem") == 0)
+        assert_string_equal(json_string_value(json_object_get(event, "vpcEndpointId")),
+                            "vpce-0123456789abcdef0");
+    if (strcmp(name, "DescribeTable") == 0)
+        assert_string_equal(json_string_value(json_object_get(event, "errorCode")),
+                            "AccessDeniedException");
+    return 0;
+}
+
+static void test_summary_members(void **state)
+{
+    (void)state;
+    struct cloudtrail_options options = {.needs_whole_record = never_whole};
+    struct cloudtrail_scan scan;
+    struct diagnostics d;
+    char *path = data_path("records");
+    diag_init(&d);
+    cloudtrail_scan_init(&scan, &options);
+    assert_int_equal(cloudtrail_scan_path(&scan, path, check_summary, NULL, &d), 0);
+    assert_int_equal(scan.kept, 38);
+    free(path);
+    diag_free(&d);
+    cloudtrail_scan_free(&scan);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -434,6 +516,8 @@ int main(void)
         cmocka_unit_test(test_callback_stops_the_scan),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_pages_of_saved_output),
+        cmocka_unit_test(test_summaries),
+        cmocka_unit_test(test_summary_members),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
