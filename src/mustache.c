@@ -90,9 +90,9 @@ static int span_chars(const char *text, size_t len, size_t offset, size_t bytes)
     return span > 0 ? span : 1;
 }
 
-static void vreport(struct diagnostics *d, enum diag_severity severity, const char *name,
-                    const char *text, size_t len, size_t offset, size_t bytes, const char *fmt,
-                    va_list ap)
+static void __attribute__((format(printf, 8, 0)))
+vreport(struct diagnostics *d, enum diag_severity severity, const char *name, const char *text,
+        size_t len, size_t offset, size_t bytes, const char *fmt, va_list ap)
 {
     int line, col;
     diag_position(text, len, offset, &line, &col);
@@ -500,7 +500,7 @@ static void mark_lines(struct parser *p)
 
         /* Leading whitespace of this line: a first text token that is all blanks. */
         size_t lead_len = 0, after_lead = i;
-        if (p->tokens[i].kind == TOKEN_TEXT && i < j) {
+        if (i < j && p->tokens[i].kind == TOKEN_TEXT) {
             size_t c = from;
             while (c < p->tokens[i].end && is_blank(text[c]))
                 c++;
@@ -755,7 +755,10 @@ static int cache_add(struct mustache_cache *cache, const char *name, size_t len,
     }
     memcpy(copy, name, len);
     copy[len] = '\0';
-    cache->entries[cache->count++] = (struct cache_entry){copy, len, template};
+    struct cache_entry *entry = &cache->entries[cache->count++];
+    entry->name = copy;
+    entry->name_len = len;
+    entry->template = template;
     return 0;
 }
 
