@@ -151,6 +151,16 @@ static json_t *event_entry(json_t *event, const struct cloudtrail_source *source
     return entry;
 }
 
+/* Counters are updated in place: an event must not cost an allocation per count. */
+static void count_in(json_t *counts, const char *key)
+{
+    json_t *value = json_object_get(counts, key);
+    if (json_is_integer(value))
+        json_integer_set(value, json_integer_value(value) + 1);
+    else
+        json_object_set_new(counts, key, json_integer(1));
+}
+
 /* Aggregates into groups[key]: count, first/last time, and the earliest event as example. */
 static int group_add(json_t *groups, const char *const *names, const char *const *values, size_t n,
                      json_t *event, const struct cloudtrail_source *source)
@@ -175,8 +185,7 @@ static int group_add(json_t *groups, const char *const *names, const char *const
         json_object_set_new(groups, buf_cstr(&key), group);
     }
     buf_free(&key);
-    json_object_set_new(group, "count",
-                        json_integer(json_integer_value(json_object_get(group, "count")) + 1));
+    count_in(group, "count");
     if (time) {
         const char *first = json_string_value(json_object_get(group, "first_time"));
         const char *last = json_string_value(json_object_get(group, "last_time"));
@@ -197,12 +206,6 @@ static int group_add(json_t *groups, const char *const *names, const char *const
             set_string(group, "last_time", time);
     }
     return 0;
-}
-
-static void count_in(json_t *counts, const char *key)
-{
-    json_t *value = json_object_get(counts, key);
-    json_object_set_new(counts, key, json_integer(json_integer_value(value) + 1));
 }
 
 /* --- IAM policy documents ----------------------------------------------------------------- */
@@ -667,14 +670,21 @@ int activity_add(struct activity *activity, json_t *event, const struct cloudtra
     return 0;
 }
 
-int activity_needs_whole_record(const char *event_source, const char *event_name)
+enum cloudtrail_detail activity_detail(const char *event_source, const char *event_name)
 {
     if (strcmp(event_source, "dynamodb.amazonaws.com") == 0)
-        return is_one_of(event_name, control_plane_names);
+        return is_one_of(event_name, control_plane_names) ? CLOUDTRAIL_WHOLE : CLOUDTRAIL_SUMMARY;
     if (strcmp(event_source, "iam.amazonaws.com") == 0)
-        return is_one_of(event_name, policy_put_names) ||
-               is_one_of(event_name, policy_attach_names);
-    return 1;
+        return is_one_of(event_name, policy_put_names) || is_one_of(event_name, policy_attach_names)
+                   ? CLOUDTRAIL_WHOLE
+                   : CLOUDTRAIL_SUMMARY;
+    if (strcmp(event_source, "kms.amazonaws.com") == 0) {
+        if (is_one_of(event_name, kms_admin_names))
+            return CLOUDTRAIL_WHOLE;
+        return is_one_of(event_name, kms_usage_names) ? CLOUDTRAIL_SUMMARY_WITH_PARAMETERS
+                                                      : CLOUDTRAIL_SUMMARY;
+    }
+    return CLOUDTRAIL_WHOLE;
 }
 
 int activity_in_period(const struct activity *activity, json_t *event)

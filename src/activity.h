@@ -34,9 +34,10 @@ int activity_add(struct activity *activity, json_t *event, const struct cloudtra
  * period was given). */
 int activity_in_period(const struct activity *activity, json_t *event);
 
-/* For cloudtrail_options.needs_whole_record: the events whose parameters a finding reads
- * (DynamoDB control plane, IAM policy writes, all of KMS). The rest only feed counts. */
-int activity_needs_whole_record(const char *event_source, const char *event_name);
+/* For cloudtrail_options.detail: whole records for the events a finding cites (DynamoDB
+ * control plane, IAM policy writes, KMS key administration), parameters for KMS key usage
+ * (which key, which table), a summary for the rest, which only feed counts. */
+enum cloudtrail_detail activity_detail(const char *event_source, const char *event_name);
 
 /* A cloudtrail_event_fn: `ctx` is the struct activity. */
 int activity_on_event(void *ctx, json_t *event, const struct cloudtrail_source *source);

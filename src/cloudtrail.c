@@ -398,6 +398,11 @@ static const char *const summary_identity[] = {
     "type", "principalId", "arn", "invokedBy", NULL,
 };
 static const char *const summary_tls[] = {"tlsVersion", NULL};
+static const char *const summary_with_parameters[] = {
+    "eventTime",       "@timestamp",        "eventSource", "eventName",    "awsRegion",
+    "sourceIPAddress", "eventID",           "errorCode",   "userIdentity", "vpcEndpointId",
+    "tlsDetails",      "requestParameters", "resources",   NULL,
+};
 
 static int listed(const struct member *m, const char *const *names)
 {
@@ -489,10 +494,13 @@ static int decide_early(struct reader *r, int *skip, json_t **summary)
         *skip = 1;
         return 1;
     }
-    if (!r->scan->options.needs_whole_record || !have_name ||
-        r->scan->options.needs_whole_record(source, name))
+    if (!r->scan->options.detail || !have_name)
         return 0;
-    *summary = pick_members(members, n, summary_members);
+    enum cloudtrail_detail detail = r->scan->options.detail(source, name);
+    if (detail == CLOUDTRAIL_WHOLE)
+        return 0;
+    *summary = pick_members(
+        members, n, detail == CLOUDTRAIL_SUMMARY ? summary_members : summary_with_parameters);
     return *summary != NULL;
 }
 

@@ -34,6 +34,16 @@ enum cloudtrail_shape {
     CLOUDTRAIL_SHAPE_ARRAY,   /* [ {...}, ... ] */
 };
 
+/* A summary holds eventTime (or @timestamp), eventSource, eventName, awsRegion,
+ * sourceIPAddress, eventID, errorCode, vpcEndpointId, tlsDetails.tlsVersion and userIdentity's
+ * type, principalId, arn and invokedBy; requestParameters, responseElements, userAgent and the
+ * rest are left unread. */
+enum cloudtrail_detail {
+    CLOUDTRAIL_SUMMARY = 0,
+    CLOUDTRAIL_SUMMARY_WITH_PARAMETERS, /* plus requestParameters and resources */
+    CLOUDTRAIL_WHOLE,
+};
+
 enum cloudtrail_file_status {
     CLOUDTRAIL_FILE_OK = 0,
     CLOUDTRAIL_FILE_DAMAGED,    /* read, but with records skipped (bad JSON, oversize, ...) */
@@ -76,13 +86,10 @@ struct cloudtrail_options {
     size_t source_count;
     size_t max_record; /* 0 = CLOUDTRAIL_DEFAULT_MAX_RECORD */
     size_t chunk_size; /* bytes read (and inflated) at a time; 0 = 256 KiB. Tests use 1. */
-    /* Whether the callback needs the whole record for this eventSource/eventName. When it
-     * returns 0 the event handed over is a summary: eventTime (or @timestamp), eventSource,
-     * eventName, awsRegion, sourceIPAddress, eventID, errorCode, vpcEndpointId,
-     * tlsDetails.tlsVersion and userIdentity's type, principalId, arn and invokedBy. Reading
-     * only that is what keeps the scanner near the speed of decompression. NULL = always the
-     * whole record. */
-    int (*needs_whole_record)(const char *event_source, const char *event_name);
+    /* How much of each wanted record the callback needs, by eventSource and eventName; NULL =
+     * always CLOUDTRAIL_WHOLE. Reading less is what keeps the scanner near the speed of
+     * decompression. */
+    enum cloudtrail_detail (*detail)(const char *event_source, const char *event_name);
 };
 
 struct cloudtrail_scan {

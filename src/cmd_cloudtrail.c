@@ -274,7 +274,7 @@ static int exec_scan(int argc, char **argv, struct diagnostics *d)
     }
     struct cloudtrail_options scan_options = {
         .max_record = args.max_record,
-        .needs_whole_record = activity_needs_whole_record,
+        .detail = activity_detail,
     };
     cloudtrail_scan_init(&scan, &scan_options);
     struct activity_options activity_options = {

@@ -421,10 +421,10 @@ static void test_pages_of_saved_output(void **state)
     buf_free(&seen.list);
 }
 
-static int never_whole(const char *event_source, const char *event_name)
+static enum cloudtrail_detail never_whole(const char *event_source, const char *event_name)
 {
     (void)event_source;
-    return strcmp(event_name, "CreateTable") == 0;
+    return strcmp(event_name, "CreateTable") == 0 ? CLOUDTRAIL_WHOLE : CLOUDTRAIL_SUMMARY;
 }
 
 /* Summaries: the same events as whole records, carrying what activity.c reads. */
@@ -437,7 +437,7 @@ static void test_summaries(void **state)
         struct seen expected, seen;
         struct diagnostics d1, d2;
         scan_with(&whole, &expected, &d1, inputs[i], 0, 0);
-        struct cloudtrail_options options = {.needs_whole_record = never_whole, .chunk_size = 7};
+        struct cloudtrail_options options = {.detail = never_whole, .chunk_size = 7};
         char *path = data_path(inputs[i]);
         cloudtrail_scan_init(&summary, &options);
         buf_init(&seen.list, 0);
@@ -490,7 +490,7 @@ static int check_summary(void *ctx, json_t *event, const struct cloudtrail_sourc
 static void test_summary_members(void **state)
 {
     (void)state;
-    struct cloudtrail_options options = {.needs_whole_record = never_whole};
+    struct cloudtrail_options options = {.detail = never_whole};
     struct cloudtrail_scan scan;
     struct diagnostics d;
     char *path = data_path("records");
