@@ -108,8 +108,11 @@ static const char *const html_table[128] = {
     ['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;", ['\''] = "&#39;",
 };
 
+/* A carriage return is written as a reference: XML parsers turn a literal one into a newline
+ * (XML 1.0 section 2.11), and evidence should read back byte for byte. */
 static const char *const xml_table[128] = {
-    ['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;", ['\''] = "&apos;",
+    ['&'] = "&amp;",  ['<'] = "&lt;",    ['>'] = "&gt;",
+    ['"'] = "&quot;", ['\''] = "&apos;", ['\r'] = "&#13;",
 };
 
 static const char *const markdown_table[128] = {

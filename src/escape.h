@@ -22,7 +22,8 @@ typedef int (*escape_fn)(struct buf *out, const char *s, size_t len);
 int escape_html(struct buf *out, const char *s, size_t len);
 
 /* The same for XML 1.0 (and Confluence storage format, which is XHTML): '>' is always escaped,
- * so "]]>" can neither end a CDATA section nor appear in the output. */
+ * so "]]>" can neither end a CDATA section nor appear in the output; a carriage return becomes
+ * &#13; so that a parser doesn't turn it into a newline. */
 int escape_xml(struct buf *out, const char *s, size_t len);
 
 /* GitHub-flavoured Markdown: every ASCII punctuation character that can start markup gets a
