@@ -373,6 +373,8 @@ static int split_members(const char *p, size_t len, struct member *out, int max,
 
 static int member_is(const struct member *m, const char *key)
 {
+    if (m->key_len == 0 || m->key[0] != key[0]) /* most keys differ at once */
+        return 0;
     size_t len = strlen(key);
     return m->key_len == len && memcmp(m->key, key, len) == 0;
 }
