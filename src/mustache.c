@@ -59,19 +59,24 @@ struct mustache_template {
 
 /* ---- diagnostics ---------------------------------------------------------------------- */
 
-/* Up to 60 bytes of a name, for messages: control characters become '?', a longer name is cut
- * at a character boundary and marked with "...". */
-static const char *shown(char out[80], const char *s, size_t len)
+/* Room for shown(): 60 bytes of name, each possibly 3 bytes of U+FFFD, and "...". */
+#define SHOWN_SIZE 200
+
+/* Up to 60 bytes of a name, for messages: cut at a character boundary and marked with "..."
+ * when longer, with control characters and invalid UTF-8 cleaned up like any output text. */
+static const char *shown(char out[SHOWN_SIZE], const char *s, size_t len)
 {
     size_t n = len > 60 ? 60 : len;
     if (n < len)
         while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
             n--;
-    size_t w = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        out[w++] = (char)(c < 0x20 || c == 0x7F ? '?' : c);
-    }
+    struct buf clean;
+    buf_init(&clean, SHOWN_SIZE - 4);
+    if (escape_text(&clean, s, n) < 0)
+        buf_reset(&clean);
+    size_t w = clean.len;
+    memcpy(out, buf_cstr(&clean), w);
+    buf_free(&clean);
     if (n < len) {
         memcpy(out + w, "...", 3);
         w += 3;
@@ -324,7 +329,7 @@ static int tokenize(struct parser *p)
         char before = sigil == '{' ? '}' : sigil == '=' ? '=' : '\0';
         size_t at = content <= p->len ? find_close(p, content, close, close_len, before) : SIZE_MAX;
         if (at == SIZE_MAX) {
-            char shown_close[80];
+            char shown_close[SHOWN_SIZE];
             return parser_error(p, tag, open_len, "unclosed tag: no '%s%s' before the end of %s",
                                 before == '}'   ? "}"
                                 : before == '=' ? "="
@@ -383,7 +388,7 @@ static int match_sections(struct parser *p)
 {
     size_t *stack = malloc((p->count ? p->count : 1) * sizeof(*stack)), depth = 0;
     int error = 0;
-    char a[80], b[80];
+    char a[SHOWN_SIZE], b[SHOWN_SIZE];
     if (!stack)
         return diag_error(p->d, DDB_ERUNTIME, "out of memory compiling %s", p->name);
     for (size_t i = 0; i < p->count; i++) {
@@ -1000,7 +1005,7 @@ static int resolve_partial(struct render *r, const struct mustache_template **ou
 {
     const char *name = t->text + n->off;
     size_t len = n->len;
-    char shown_name[80];
+    char shown_name[SHOWN_SIZE];
     int error = 0;
     *out = NULL;
     if (n->dynamic) {
@@ -1155,7 +1160,7 @@ static int render_nodes(struct render *r, const struct mustache_template *t, siz
                         size_t end, const struct frame *f, const char *strip, size_t strip_len)
 {
     int error = 0;
-    char shown_name[80];
+    char shown_name[SHOWN_SIZE];
     for (size_t i = begin; i < end && error == 0;) {
         const struct node *n = &t->nodes[i];
         if (n->line_start) {
@@ -1273,7 +1278,7 @@ int mustache_load_from_dirs(char **text, size_t *len, char **source_name, const 
                             void *ctx, struct diagnostics *d)
 {
     const struct mustache_dir_loader *loader = ctx;
-    char shown_name[80];
+    char shown_name[SHOWN_SIZE];
     *text = NULL;
     *source_name = NULL;
     if (!partial_name_is_safe(name))

@@ -489,6 +489,13 @@ static void test_invalid_utf8(void **state)
     assert_int_equal(render(&out, "\xff{{v}}\xc3", "{\"v\": \"ok\"}", NULL, &d), 0);
     assert_string_equal(out, "\xffok\xc3");
     free(out);
+    /* Names in messages are valid UTF-8 even when the template isn't. */
+    struct mustache_options strict = {.strict = 1};
+    assert_int_equal(render(&out, "{{a\xff\x1b}}", "{}", &strict, &d), DDB_EINPUT);
+    assert_non_null(strstr(diag_first_message(&d), "'a\xEF\xBF\xBD\xEF\xBF\xBD'"));
+    free(out);
+    diag_free(&d);
+    diag_init(&d);
     /* Positions stay sane after invalid bytes. */
     assert_int_equal(render(&out, "\xff\xfe{{#x}}", "{}", NULL, &d), DDB_EINPUT);
     assert_int_equal(d.entries[0].line, 1);
