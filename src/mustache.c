@@ -33,20 +33,21 @@ enum node_type {
     NODE_BLOCK,
 };
 
-/* Offsets point into the template's own copy of the source. */
+/* Offsets point into the template's own copy of the source; 32 bits halve the memory of a
+ * template with many tags, and mustache_compile refuses templates of 4 GiB or more. */
 struct node {
     unsigned char type;
-    unsigned char line_start; /* begins an output line: the current indentation goes first */
-    unsigned char dynamic;    /* partial/parent: the name is looked up in the context ({{>*x}}) */
-    unsigned char standalone; /* block: its opening tag had its line to itself */
-    size_t off, len;          /* text: the bytes; otherwise the name */
-    size_t end;               /* index of the first node after this node's subtree */
-    size_t tag_off, tag_len;  /* the tag in the source, for diagnostics */
+    unsigned char line_start;  /* begins an output line: the current indentation goes first */
+    unsigned char dynamic;     /* partial/parent: the name is looked up in the context ({{>*x}}) */
+    unsigned char standalone;  /* block: its opening tag had its line to itself */
+    uint32_t off, len;         /* text: the bytes; otherwise the name */
+    uint32_t end;              /* index of the first node after this node's subtree */
+    uint32_t tag_off, tag_len; /* the tag in the source, for diagnostics */
     /* partial/parent: indentation of its standalone line. block: indentation added where the
      * block is expanded, relative to the enclosing block's content. */
-    size_t indent_off, indent_len;
+    uint32_t indent_off, indent_len;
     /* block: indentation the content's lines are written with, removed when it is expanded */
-    size_t strip_off, strip_len;
+    uint32_t strip_off, strip_len;
 };
 
 struct mustache_template {
@@ -135,14 +136,14 @@ enum token_kind {
 struct token {
     unsigned char kind;
     unsigned char dynamic;
-    unsigned char standalone;  /* tag: alone on its line */
-    unsigned char line_start;  /* first token of a line that stays */
-    size_t start, end;         /* the token's bytes (text: trimmed by mark_lines) */
-    size_t key_off, key_len;   /* tag content without sigil and padding: what {{/x}} repeats */
-    size_t name_off, name_len; /* the name to look up: the key without a dynamic '*' */
-    size_t match;              /* section open <-> close */
-    size_t indent_off, indent_len;
-    size_t strip_off, strip_len;
+    unsigned char standalone;    /* tag: alone on its line */
+    unsigned char line_start;    /* first token of a line that stays */
+    uint32_t start, end;         /* the token's bytes (text: trimmed by mark_lines) */
+    uint32_t key_off, key_len;   /* tag content without sigil and padding: what {{/x}} repeats */
+    uint32_t name_off, name_len; /* the name to look up: the key without a dynamic '*' */
+    uint32_t match;              /* section open <-> close */
+    uint32_t indent_off, indent_len;
+    uint32_t strip_off, strip_len;
 };
 
 struct parser {
@@ -347,19 +348,21 @@ static int tokenize(struct parser *p)
         if (!t)
             return diag_error(p->d, DDB_ERUNTIME, "out of memory compiling %s", p->name);
         if (kind != TOKEN_COMMENT && kind != TOKEN_DELIMITERS) {
-            t->key_off = content;
-            t->key_len = content_end - content;
-            trim(p->text, &t->key_off, &t->key_len);
-            t->name_off = t->key_off;
-            t->name_len = t->key_len;
-            if ((kind == TOKEN_PARTIAL || kind == TOKEN_PARENT) && t->name_len &&
-                p->text[t->name_off] == '*') {
+            size_t key_off = content, key_len = content_end - content;
+            trim(p->text, &key_off, &key_len);
+            size_t name_off = key_off, name_len = key_len;
+            if ((kind == TOKEN_PARTIAL || kind == TOKEN_PARENT) && name_len &&
+                p->text[name_off] == '*') {
                 t->dynamic = 1;
-                t->name_off++;
-                t->name_len--;
-                trim(p->text, &t->name_off, &t->name_len);
+                name_off++;
+                name_len--;
+                trim(p->text, &name_off, &name_len);
             }
-            if (t->name_len == 0)
+            t->key_off = (uint32_t)key_off;
+            t->key_len = (uint32_t)key_len;
+            t->name_off = (uint32_t)name_off;
+            t->name_len = (uint32_t)name_len;
+            if (name_len == 0)
                 return parser_error(p, tag, end - tag, "empty tag name");
         }
         pos = end;
@@ -661,6 +664,11 @@ int mustache_compile(struct mustache_template **out, const char *name, const cha
     *out = NULL;
     if (!t || !(t->name = strdup(name ? name : "template")) || !(t->text = malloc(len + 1))) {
         error = diag_error(d, DDB_ERUNTIME, "out of memory compiling %s", name ? name : "template");
+        goto done;
+    }
+    if (len >= UINT32_MAX) {
+        error = diag_error(d, DDB_EINPUT, "%s: template of %zu bytes is larger than 4 GiB", t->name,
+                           len);
         goto done;
     }
     if (len)
