@@ -52,6 +52,20 @@ static int visit_table_key(struct check_context *ctx, const struct table_ref *ta
         check_cite(ctx, f, describe, "/Table/SSEDescription/KMSMasterKeyArn");
         return 0;
     }
+    /* Imported key material cannot rotate automatically: whether it is rotated by hand is
+     * something a person has to confirm. */
+    const char *origin = json_string_value(json_object_get(meta, "Origin"));
+    if (origin && strcmp(origin, "AWS_KMS")) {
+        struct finding *f = result_add_finding(
+            ctx->result, key_arn, STATUS_REVIEW,
+            "customer managed key used by %s %s: AWS cannot rotate it automatically; confirm it "
+            "is rotated by hand on schedule",
+            table->name,
+            !strcmp(origin, "EXTERNAL") ? "holds imported key material"
+                                        : "lives in a custom key store");
+        check_cite(ctx, f, key, "/KeyMetadata/Origin");
+        return 0;
+    }
     const struct evidence_call *rotation =
         check_require(ctx, key_arn, region, "kms", "GetKeyRotationStatus", key_id);
     if (!rotation)

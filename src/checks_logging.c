@@ -151,7 +151,15 @@ static int logs_management_events(const struct trail *t, char *pointer, size_t s
     return 0;
 }
 
-/* Data events for a DynamoDB table ARN (NULL: for any table). */
+/* Whether an advanced selector records only some item operations (read-only, write-only, or
+ * chosen event names). */
+static int advanced_partial(json_t *selector)
+{
+    return advanced_mentions(selector, "readOnly") || advanced_mentions(selector, "eventName");
+}
+
+/* Data events for a DynamoDB table ARN (NULL: for any table): 0 none, 1 every item operation,
+ * 2 only some (read-only, write-only, or by event name). */
 static int logs_table_data_events(const struct trail *t, const char *table_arn, char *pointer,
                                   size_t size)
 {
@@ -165,7 +173,7 @@ static int logs_table_data_events(const struct trail *t, const char *table_arn, 
             advanced_accepts(sel, "resources.type", "AWS::DynamoDB::Table") &&
             (!table_arn || advanced_accepts(sel, "resources.ARN", table_arn))) {
             snprintf(pointer, size, "/AdvancedEventSelectors/%zu", i);
-            return 1;
+            return advanced_partial(sel) ? 2 : 1;
         }
     }
     json_array_foreach(json_object_get(doc, "EventSelectors"), i, sel)
@@ -186,7 +194,8 @@ static int logs_table_data_events(const struct trail *t, const char *table_arn, 
                 if (v && (!table_arn || !strcmp(v, table_arn) ||
                           (strlen(v) <= 20 && !strncmp(table_arn, v, strlen(v))))) {
                     snprintf(pointer, size, "/EventSelectors/%zu/DataResources/%zu", i, k);
-                    return 1;
+                    const char *rw = json_string_value(json_object_get(sel, "ReadWriteType"));
+                    return rw && strcmp(rw, "All") ? 2 : 1;
                 }
             }
         }
@@ -195,6 +204,31 @@ static int logs_table_data_events(const struct trail *t, const char *table_arn, 
 }
 
 #define MAX_TRAILS 64
+
+/* How many of the account's tables the trail's selectors record data events for. */
+static void count_data_event_coverage(struct check_context *ctx, const struct trail *t,
+                                      size_t *covered, size_t *tables)
+{
+    const struct evidence_snapshot *s = ctx->evidence;
+    char pointer[96], arn[512];
+    for (size_t r = 0; r < s->region_count; r++) {
+        const struct evidence_call *list =
+            evidence_find(s, s->regions[r], "dynamodb", "ListTables", NULL);
+        if (!list || list->outcome != EVIDENCE_OK)
+            continue;
+        size_t i;
+        json_t *name;
+        json_array_foreach(json_object_get(list->document, "TableNames"), i, name)
+        {
+            if (!json_is_string(name))
+                continue;
+            check_table_arn(ctx, s->regions[r], json_string_value(name), arn, sizeof(arn));
+            (*tables)++;
+            if (logs_table_data_events(t, arn, pointer, sizeof(pointer)) == 1)
+                (*covered)++;
+        }
+    }
+}
 
 int check_cloudtrail_auditing(struct check_context *ctx)
 {
@@ -216,13 +250,13 @@ int check_cloudtrail_auditing(struct check_context *ctx)
         return 0;
     }
     /* Judge every trail; the account passes when one trail does everything. */
-    int best = -1, best_gaps = 1 << 30;
+    int best = -1, best_gaps = 1 << 30, best_unknown = 0;
     char best_reason[1024] = "";
     for (size_t i = 0; i < count; i++) {
         const struct trail *t = &trails[i];
         char gaps[1024] = "";
         size_t used = 0;
-        int n_gaps = 0;
+        int n_gaps = 0, unknown = 0;
 #define GAP(text)                                                                                  \
     do {                                                                                           \
         int n_ = snprintf(gaps + used, sizeof(gaps) - used, "%s%s", n_gaps ? "; " : "", text);     \
@@ -239,12 +273,12 @@ int check_cloudtrail_auditing(struct check_context *ctx)
         if (!trail_string(t, "KmsKeyId"))
             GAP("logs not encrypted with a KMS key");
         if (!t->status || t->status->outcome != EVIDENCE_OK)
-            GAP("logging status not collected");
+            unknown = 1;
         else if (!json_is_true(json_object_get(t->status->document, "IsLogging")))
             GAP("not logging");
         char pointer[96];
         if (!t->selectors || t->selectors->outcome != EVIDENCE_OK) {
-            GAP("event selectors not collected");
+            unknown = 1;
         } else {
             if (!logs_management_events(t, pointer, sizeof(pointer)))
                 GAP("management events (read and write, including KMS) not all recorded");
@@ -252,20 +286,42 @@ int check_cloudtrail_auditing(struct check_context *ctx)
                 GAP("no DynamoDB data events");
         }
 #undef GAP
-        if (n_gaps < best_gaps) {
+        /* Unknown parts (status or selectors not collected) rank after a clean trail and
+         * before one with known gaps; such a trail can never pass. */
+        int score = n_gaps * 2 + unknown;
+        if (score < best_gaps) {
             best = (int)i;
-            best_gaps = n_gaps;
+            best_gaps = score;
+            best_unknown = unknown && !n_gaps;
             snprintf(best_reason, sizeof(best_reason), "%s", gaps);
         }
     }
     const struct trail *t = &trails[best];
     const char *arn = trail_string(t, "TrailARN");
     struct finding *f;
+    size_t covered = 0, tables = 0;
+    if (best_unknown) {
+        /* Fail closed: name the calls that are missing. */
+        const char *home = trail_string(t, "HomeRegion");
+        if (!t->status || t->status->outcome != EVIDENCE_OK)
+            check_require(ctx, arn, home, "cloudtrail", "GetTrailStatus", trail_string(t, "Name"));
+        if (!t->selectors || t->selectors->outcome != EVIDENCE_OK)
+            check_require(ctx, arn, home, "cloudtrail", "GetEventSelectors",
+                          trail_string(t, "Name"));
+        return 0;
+    }
     if (best_gaps == 0)
+        count_data_event_coverage(ctx, t, &covered, &tables);
+    if (best_gaps == 0 && covered == tables)
         f = result_add_finding(ctx->result, arn, STATUS_PASS,
                                "trail %s is multi-region, logging, validated, KMS-encrypted, and "
-                               "records management events and DynamoDB data events",
+                               "records management events and data events for every table",
                                trail_string(t, "Name"));
+    else if (best_gaps == 0)
+        f = result_add_finding(ctx->result, arn, STATUS_REVIEW,
+                               "trail %s meets every requirement but records DynamoDB data events "
+                               "for %zu of %zu tables (DDB-22 lists them)",
+                               trail_string(t, "Name"), covered, tables);
     else
         f = result_add_finding(ctx->result, arn, STATUS_REMEDIATE, "best trail %s: %s",
                                trail_string(t, "Name"), best_reason);
@@ -300,12 +356,22 @@ static int visit_data_plane(struct check_context *ctx, const struct table_ref *t
             t->status->outcome != EVIDENCE_OK ||
             !json_is_true(json_object_get(t->status->document, "IsLogging")))
             continue;
-        if (logs_table_data_events(t, table->arn, pointer, sizeof(pointer))) {
+        int coverage = logs_table_data_events(t, table->arn, pointer, sizeof(pointer));
+        if (coverage == 1) {
             struct finding *f = result_add_finding(ctx->result, table->arn, STATUS_PASS,
                                                    "trail %s records data events for the table",
                                                    trail_string(t, "Name"));
             check_cite(ctx, f, t->selectors, pointer);
             check_cite(ctx, f, t->status, "/IsLogging");
+            return 0;
+        }
+        if (coverage == 2) {
+            struct finding *f = result_add_finding(
+                ctx->result, table->arn, STATUS_REVIEW,
+                "trail %s records only some data events for the table (read-only, write-only or "
+                "chosen operations)",
+                trail_string(t, "Name"));
+            check_cite(ctx, f, t->selectors, pointer);
             return 0;
         }
     }

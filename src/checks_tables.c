@@ -77,6 +77,17 @@ static int table_encryption(struct check_context *ctx, const char *region, const
     }
     out->status = json_string_value(json_object_get(sse, "Status"));
     out->key_arn = json_string_value(json_object_get(sse, "KMSMasterKeyArn"));
+    /* DynamoDB marks a table whose key it can no longer use; the data is unreadable. */
+    json_t *inaccessible = json_object_get(sse, "InaccessibleEncryptionDateTime");
+    if (inaccessible) {
+        struct finding *f = result_add_finding(
+            ctx->result, resource, STATUS_REMEDIATE,
+            "the table's KMS key has been inaccessible since %s",
+            json_is_string(inaccessible) ? json_string_value(inaccessible) : "an unknown time");
+        check_cite(ctx, f, out->describe_table,
+                   "/Table/SSEDescription/InaccessibleEncryptionDateTime");
+        return -1;
+    }
     if (!out->status || strcmp(out->status, "ENABLED") || !out->key_arn) {
         struct finding *f = result_add_finding(ctx->result, resource, STATUS_REVIEW,
                                                "server-side encryption is %s%s",
@@ -123,14 +134,20 @@ static void cite_encryption(struct check_context *ctx, struct finding *f,
 
 /* The level the control requires for this table: stricter for confidential data. Returns -1
  * (after a Review finding) when the decision needs tags that were not collected. */
-static int required_level(struct check_context *ctx, const char *region, const char *table,
-                          const char *resource, enum key_level have, enum key_level *out,
-                          int *confidential)
+static const char *param_string(json_t *params, const char *name, const char *fallback)
+{
+    json_t *value = json_object_get(params, name);
+    return json_is_string(value) ? json_string_value(value) : fallback;
+}
+
+static int required_level(struct check_context *ctx, json_t *params, const char *region,
+                          const char *table, const char *resource, enum key_level have,
+                          enum key_level *out, int *confidential)
 {
     enum key_level base = KEY_AWS_OWNED, strict = KEY_CUSTOMER_MANAGED;
-    level_parse(check_param_string(ctx, "required_level", "aws_owned"), &base);
-    level_parse(check_param_string(ctx, "confidential_level", "customer_managed"), &strict);
-    const char *tag_key = check_param_string(ctx, "confidentiality_tag", "Confidentiality");
+    level_parse(param_string(params, "required_level", "aws_owned"), &base);
+    level_parse(param_string(params, "confidential_level", "customer_managed"), &strict);
+    const char *tag_key = param_string(params, "confidentiality_tag", "Confidentiality");
     int known = 0;
     const char *value = check_table_tag(ctx, region, table, tag_key, &known);
     *confidential = 0;
@@ -139,7 +156,7 @@ static int required_level(struct check_context *ctx, const char *region, const c
         check_require(ctx, resource, region, "dynamodb", "ListTagsOfResource", table);
         return -1;
     }
-    json_t *values = check_param(ctx, "confidential_values");
+    json_t *values = json_object_get(params, "confidential_values");
     size_t i;
     json_t *v;
     json_array_foreach(values, i, v)
@@ -158,8 +175,8 @@ static int visit_encryption(struct check_context *ctx, const struct table_ref *t
         return 0;
     enum key_level need;
     int confidential = 0;
-    if (required_level(ctx, table->region, table->name, table->arn, e.level, &need, &confidential) <
-        0)
+    if (required_level(ctx, ctx->control->params, table->region, table->name, table->arn, e.level,
+                       &need, &confidential) < 0)
         return 0;
     const char *tag_key = check_param_string(ctx, "confidentiality_tag", "Confidentiality");
     struct finding *f;
@@ -198,6 +215,13 @@ int check_table_encryption_at_rest(struct check_context *ctx)
 
 /* ---------------------------------------------------------------- DDB-18 replicas */
 
+/* A replica must meet the encryption-at-rest rule (DDB-04's parameters), not a weaker one. */
+static json_t *at_rest_params(struct check_context *ctx)
+{
+    const struct control_result *at_rest = results_find(ctx->results, "DDB-04");
+    return at_rest ? at_rest->control->params : ctx->control->params;
+}
+
 static int visit_replicas(struct check_context *ctx, const struct table_ref *table)
 {
     const struct evidence_call *describe =
@@ -207,6 +231,17 @@ static int visit_replicas(struct check_context *ctx, const struct table_ref *tab
     json_t *replicas = json_pointer_get(describe->document, "/Table/Replicas");
     if (!json_is_array(replicas) || json_array_size(replicas) == 0)
         return 0; /* not a global table: out of scope */
+    const char *version =
+        json_string_value(json_pointer_get(describe->document, "/Table/GlobalTableVersion"));
+    if (version && !strcmp(version, "2017.11.29")) {
+        /* Legacy global tables describe their replicas elsewhere (DescribeGlobalTable). */
+        struct finding *f = result_add_finding(
+            ctx->result, table->arn, STATUS_REVIEW,
+            "global table of the legacy version 2017.11.29: its replicas are not described here; "
+            "upgrade to version 2019.11.21");
+        check_cite(ctx, f, describe, "/Table/GlobalTableVersion");
+        return 0;
+    }
     size_t i;
     json_t *replica;
     json_array_foreach(replicas, i, replica)
@@ -219,9 +254,14 @@ static int visit_replicas(struct check_context *ctx, const struct table_ref *tab
             continue;
         check_table_arn(ctx, region, table->name, arn, sizeof(arn));
         if (!status || strcmp(status, "ACTIVE")) {
+            /* Creating, updating and deleting pass by on their own; other states do not. */
+            int transitional =
+                status && (!strcmp(status, "CREATING") || !strcmp(status, "UPDATING") ||
+                           !strcmp(status, "DELETING"));
             struct finding *f = result_add_finding(
-                ctx->result, arn, STATUS_REMEDIATE, "replica of %s in %s is %s, not ACTIVE",
-                table->name, region, status ? status : "in an unknown state");
+                ctx->result, arn, transitional ? STATUS_REVIEW : STATUS_REMEDIATE,
+                "replica of %s in %s is %s, not ACTIVE", table->name, region,
+                status ? status : "in an unknown state");
             check_cite(ctx, f, describe, pointer);
             continue;
         }
@@ -231,7 +271,8 @@ static int visit_replicas(struct check_context *ctx, const struct table_ref *tab
             continue;
         enum key_level need;
         int confidential = 0;
-        if (required_level(ctx, region, table->name, arn, e.level, &need, &confidential) < 0)
+        if (required_level(ctx, at_rest_params(ctx), region, table->name, arn, e.level, &need,
+                           &confidential) < 0)
             continue;
         struct finding *f;
         if (e.level >= need)
@@ -289,7 +330,14 @@ static int visit_pitr(struct check_context *ctx, const struct table_ref *table)
         "/ContinuousBackupsDescription/PointInTimeRecoveryDescription/PointInTimeRecoveryStatus";
     const char *status = json_string_value(json_pointer_get(call->document, pointer));
     struct finding *f;
-    if (status && !strcmp(status, "ENABLED"))
+    json_t *days = json_pointer_get(
+        call->document,
+        "/ContinuousBackupsDescription/PointInTimeRecoveryDescription/RecoveryPeriodInDays");
+    if (status && !strcmp(status, "ENABLED") && json_is_integer(days))
+        f = result_add_finding(ctx->result, table->arn, STATUS_PASS,
+                               "point-in-time recovery is enabled (%lld-day recovery period)",
+                               (long long)json_integer_value(days));
+    else if (status && !strcmp(status, "ENABLED"))
         f = result_add_finding(ctx->result, table->arn, STATUS_PASS,
                                "point-in-time recovery is enabled");
     else if (status)
@@ -332,11 +380,16 @@ static int visit_backups(struct check_context *ctx, const struct table_ref *tabl
     if (deletion_protected && backup_index >= 0)
         f = result_add_finding(ctx->result, table->arn, STATUS_PASS,
                                "deletion protection is on and AWS Backup protects the table");
+    else if (deletion_protected)
+        /* Backups may exist outside AWS Backup (on-demand backups, exports): not proven absent. */
+        f = result_add_finding(ctx->result, table->arn, STATUS_REVIEW,
+                               "deletion protection is on, but no AWS Backup plan protects the "
+                               "table: confirm how it is backed up");
     else
-        f = result_add_finding(ctx->result, table->arn, STATUS_REMEDIATE, "%s%s%s",
-                               deletion_protected ? "" : "deletion protection is off",
-                               !deletion_protected && backup_index < 0 ? "; " : "",
-                               backup_index >= 0 ? "" : "no AWS Backup plan protects the table");
+        f = result_add_finding(ctx->result, table->arn, STATUS_REMEDIATE,
+                               "deletion protection is off%s",
+                               backup_index >= 0 ? " (AWS Backup protects the table)"
+                                                 : " and no AWS Backup plan protects the table");
     check_cite(ctx, f, describe, "/Table/DeletionProtectionEnabled");
     if (backup_index >= 0) {
         char pointer[64];
@@ -446,8 +499,34 @@ static int visit_capacity(struct check_context *ctx, const struct table_ref *tab
     json_t *targets = json_object_get(scaling->document, "ScalableTargets");
     long read = find_scalable_target(targets, resource_id, "dynamodb:table:ReadCapacityUnits");
     long write = find_scalable_target(targets, resource_id, "dynamodb:table:WriteCapacityUnits");
+    /* Each global secondary index has its own provisioned capacity and scalable targets. */
+    char unscaled[512] = "";
+    size_t used = 0, gsi_missing = 0;
+    size_t g;
+    json_t *gsi;
+    json_array_foreach(json_pointer_get(describe->document, "/Table/GlobalSecondaryIndexes"), g,
+                       gsi)
+    {
+        const char *index = json_string_value(json_object_get(gsi, "IndexName"));
+        if (!index)
+            continue;
+        char index_id[600];
+        snprintf(index_id, sizeof(index_id), "table/%s/index/%s", table->name, index);
+        if (find_scalable_target(targets, index_id, "dynamodb:index:ReadCapacityUnits") < 0 ||
+            find_scalable_target(targets, index_id, "dynamodb:index:WriteCapacityUnits") < 0) {
+            int n = snprintf(unscaled + used, sizeof(unscaled) - used, "%s%s",
+                             gsi_missing ? ", " : "", index);
+            if (n > 0 && (size_t)n < sizeof(unscaled) - used)
+                used += (size_t)n;
+            gsi_missing++;
+        }
+    }
     struct finding *f;
-    if (read >= 0 && write >= 0)
+    if (read >= 0 && write >= 0 && gsi_missing)
+        f = result_add_finding(ctx->result, table->arn, STATUS_REVIEW,
+                               "the table auto scales, but global secondary index%s %s do%s not",
+                               gsi_missing > 1 ? "es" : "", unscaled, gsi_missing > 1 ? "" : "es");
+    else if (read >= 0 && write >= 0)
         f = result_add_finding(ctx->result, table->arn, STATUS_PASS,
                                "provisioned capacity with auto scaling for reads and writes");
     else
@@ -514,7 +593,8 @@ static int visit_client_side(struct check_context *ctx, const struct table_ref *
     const struct attestation *a = attestation_find(ctx->attestations, ctx->control->id, table->arn);
     struct finding *f;
     if (!a) {
-        f = result_add_finding(ctx->result, table->arn, STATUS_REMEDIATE,
+        /* No attestation is missing evidence: Review, like every other gap. */
+        f = result_add_finding(ctx->result, table->arn, STATUS_REVIEW,
                                "%s is %s: client-side encryption is required and no "
                                "attestation says it is in place",
                                tag_key, value);

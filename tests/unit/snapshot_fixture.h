@@ -65,8 +65,8 @@ static inline void fx_call(struct fixture *fx, const char *region, const char *s
 {
     char path[1024];
     if (key)
-        snprintf(path, sizeof(path), "%s/" FX_ACCOUNT "/%s/%s/%s/%s.json", fx->dir, region,
-                 service, operation, key);
+        snprintf(path, sizeof(path), "%s/" FX_ACCOUNT "/%s/%s/%s/%s.json", fx->dir, region, service,
+                 operation, key);
     else
         snprintf(path, sizeof(path), "%s/" FX_ACCOUNT "/%s/%s/%s.json", fx->dir, region, service,
                  operation);
@@ -84,8 +84,8 @@ static inline void fx_error(struct fixture *fx, const char *region, const char *
     fx_call(fx, region, service, operation, key, "");
     char path[1024], text[512];
     if (key)
-        snprintf(path, sizeof(path), "%s/" FX_ACCOUNT "/%s/%s/%s/%s.err", fx->dir, region,
-                 service, operation, key);
+        snprintf(path, sizeof(path), "%s/" FX_ACCOUNT "/%s/%s/%s/%s.err", fx->dir, region, service,
+                 operation, key);
     else
         snprintf(path, sizeof(path), "%s/" FX_ACCOUNT "/%s/%s/%s.err", fx->dir, region, service,
                  operation);
@@ -133,8 +133,13 @@ static inline struct control_result *fx_evaluate(struct fixture *fx, const char 
     snprintf(path, sizeof(path), "%s/exceptions.yaml", fx->dir);
     if (fs_exists(path))
         assert_int_equal(exceptions_load(&fx->exceptions, path, fx->catalog, &fx->d), 0);
-    struct evaluation_inputs in = {fx->catalog,      fx->snapshot, fx->exceptions,
-                                   fx->attestations, as_of ? as_of : "2026-10-01", control};
+    struct evaluation_inputs in = {.catalog = fx->catalog,
+                                   .evidence = fx->snapshot,
+                                   .exceptions = fx->exceptions,
+                                   .attestations = fx->attestations,
+                                   .as_of = as_of ? as_of : "2026-10-01",
+                                   .only_control = control,
+                                   .source = EVIDENCE_FROM_SNAPSHOT};
     rc = evaluate(&fx->results, &in, &fx->d);
     if (rc)
         diag_print(&fx->d, stderr);
@@ -167,8 +172,8 @@ static inline const struct finding *fx_finding(const struct control_result *r, c
 
 /* Asserts the finding's status, that its reason mentions `words`, and that a Pass cites
  * evidence. */
-static inline void fx_expect(const struct control_result *r, const char *suffix,
-                             enum status status, const char *words)
+static inline void fx_expect(const struct control_result *r, const char *suffix, enum status status,
+                             const char *words)
 {
     const struct finding *f = fx_finding(r, suffix);
     if (!f) {
