@@ -35,31 +35,31 @@ int check_client_side_encryption(struct check_context *ctx);
 int check_dax_encryption(struct check_context *ctx);
 
 const struct check check_registry[] = {
-    {"attested_certification", check_attested_certification, 0},
-    {"attested_inherited", check_attested_inherited, 0},
-    {"csp_access", check_csp_access, 0},
-    {"identity_authentication", check_identity_authentication, 0},
-    {"identity_least_privilege", check_identity_least_privilege, 0},
-    {"table_encryption_at_rest", check_table_encryption_at_rest, 0},
-    {"transport_encryption", check_transport_encryption, 0},
-    {"vpc_endpoints", check_vpc_endpoints, 0},
-    {"derived_worst", check_derived_worst, 1},
-    {"resource_policy_isolation", check_resource_policy_isolation, 0},
-    {"vpc_endpoint_policy", check_vpc_endpoint_policy, 0},
-    {"kms_key_management", check_kms_key_management, 0},
-    {"admin_access", check_admin_access, 0},
-    {"federated_identities", check_federated_identities, 0},
-    {"cloudtrail_auditing", check_cloudtrail_auditing, 0},
-    {"alerting", check_alerting, 0},
-    {"global_table_replication", check_global_table_replication, 0},
-    {"point_in_time_recovery", check_point_in_time_recovery, 0},
-    {"backups_deletion_protection", check_backups_deletion_protection, 0},
-    {"required_tags", check_required_tags, 0},
-    {"data_plane_monitoring", check_data_plane_monitoring, 0},
-    {"capacity_management", check_capacity_management, 0},
-    {"client_side_encryption", check_client_side_encryption, 0},
-    {"dax_encryption", check_dax_encryption, 0},
-    {NULL, NULL, 0},
+    {"attested_certification", check_attested_certification, 0, 1},
+    {"attested_inherited", check_attested_inherited, 0, 1},
+    {"csp_access", check_csp_access, 0, 1},
+    {"identity_authentication", check_identity_authentication, 0, 1},
+    {"identity_least_privilege", check_identity_least_privilege, 0, 1},
+    {"table_encryption_at_rest", check_table_encryption_at_rest, 0, 0},
+    {"transport_encryption", check_transport_encryption, 0, 1},
+    {"vpc_endpoints", check_vpc_endpoints, 0, 0},
+    {"derived_worst", check_derived_worst, 1, 1},
+    {"resource_policy_isolation", check_resource_policy_isolation, 0, 0},
+    {"vpc_endpoint_policy", check_vpc_endpoint_policy, 0, 0},
+    {"kms_key_management", check_kms_key_management, 0, 0},
+    {"admin_access", check_admin_access, 0, 1},
+    {"federated_identities", check_federated_identities, 0, 1},
+    {"cloudtrail_auditing", check_cloudtrail_auditing, 0, 1},
+    {"alerting", check_alerting, 0, 1},
+    {"global_table_replication", check_global_table_replication, 0, 0},
+    {"point_in_time_recovery", check_point_in_time_recovery, 0, 0},
+    {"backups_deletion_protection", check_backups_deletion_protection, 0, 0},
+    {"required_tags", check_required_tags, 0, 0},
+    {"data_plane_monitoring", check_data_plane_monitoring, 0, 1},
+    {"capacity_management", check_capacity_management, 0, 0},
+    {"client_side_encryption", check_client_side_encryption, 0, 0},
+    {"dax_encryption", check_dax_encryption, 0, 0},
+    {NULL, NULL, 0, 0},
 };
 
 const struct check *check_find(const char *name)
@@ -209,6 +209,15 @@ void check_cite_value(struct check_context *ctx, struct finding *finding,
     if (call->outcome == EVIDENCE_OK) {
         entry = citation(call->path, call->sha256, pointer, value);
         json_t *location = nearest_location(call->locations, pointer);
+        if (location)
+            json_object_set(entry, "location", location);
+    } else if (call->locations) {
+        /* Template evidence has no manifest: the absence (or the unresolved value) is cited
+         * where the template lacks or writes it. */
+        json_decref(value);
+        entry = citation(call->path, call->sha256, "",
+                         json_string(evidence_outcome_name(call->outcome)));
+        json_t *location = nearest_location(call->locations, "");
         if (location)
             json_object_set(entry, "location", location);
     } else {

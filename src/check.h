@@ -26,6 +26,9 @@ struct check {
     const char *name; /* as written in the catalog's rule.check */
     int (*run)(struct check_context *ctx);
     int derived; /* runs after every non-derived check */
+    /* Only live evidence can decide it (CloudTrail activity, attestations, IAM analysis): with
+     * evidence from templates the control is not_applicable and says so (docs/templates.md). */
+    int needs_live;
 };
 
 /* NULL if no check has that name. */

@@ -121,6 +121,15 @@ static int run_control(struct control_result *result, const struct check *check,
         .result = result,
         .results = so_far,
     };
+    if (in->source == EVIDENCE_FROM_TEMPLATE && check->needs_live) {
+        result->status = STATUS_NOT_APPLICABLE;
+        free(result->reason);
+        result->reason = strdup("not decided from templates: only live evidence (CloudTrail "
+                                "activity, IAM analysis, attestations) can decide this control");
+        result_add_note(result, "evaluated from CloudFormation templates before deployment; run "
+                                "ddbaudit on the deployed account's evidence to decide it");
+        return result->reason ? 0 : DDB_ERUNTIME;
+    }
     int error = check->run(&ctx);
     if (error < 0)
         return error;

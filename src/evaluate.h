@@ -10,13 +10,18 @@ struct attestation_set;
 struct results;
 struct diagnostics;
 
+/* Where the evidence came from: a snapshot of a live account, or CloudFormation templates
+ * before deployment (cfn_evidence.h), where checks that need live evidence do not run. */
+enum evidence_source { EVIDENCE_FROM_SNAPSHOT, EVIDENCE_FROM_TEMPLATE };
+
 struct evaluation_inputs {
     const struct catalog *catalog;
     const struct evidence_snapshot *evidence;
     struct exception_set *exceptions;           /* may be NULL; match counts are updated */
     const struct attestation_set *attestations; /* may be NULL */
     const char *as_of;                          /* YYYY-MM-DD */
-    const char *only_control; /* evaluate just this one (and its inputs), or NULL */
+    const char *only_control;    /* evaluate just this one (and its inputs), or NULL */
+    enum evidence_source source; /* EVIDENCE_FROM_SNAPSHOT unless set */
 };
 
 int evaluate(struct results **out, const struct evaluation_inputs *in, struct diagnostics *d);
