@@ -3,6 +3,7 @@
  * --evidence is given (the collector's issue); until then both read a snapshot. */
 #include "attestations.h"
 #include "catalog.h"
+#include "cfn_evidence.h"
 #include "command.h"
 #include "date.h"
 #include "diag.h"
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct report_options {
     const char *evidence;
@@ -31,6 +33,10 @@ struct report_options {
     const char *templates;
     const char *control;
     const char *resource;
+    /* Pre-deployment mode (docs/templates.md): templates instead of a snapshot. */
+    const char *cfn_templates[64];
+    size_t cfn_template_count;
+    const char *cfn_parameters;
 };
 
 static const struct option long_options[] = {
@@ -39,7 +45,8 @@ static const struct option long_options[] = {
     {"as-of", required_argument, NULL, 'd'},      {"format", required_argument, NULL, 'f'},
     {"out", required_argument, NULL, 'o'},        {"fail-on", required_argument, NULL, 'F'},
     {"templates", required_argument, NULL, 't'},  {"control", required_argument, NULL, 'C'},
-    {"resource", required_argument, NULL, 'r'},   {NULL, 0, NULL, 0},
+    {"resource", required_argument, NULL, 'r'},   {"template", required_argument, NULL, 'T'},
+    {"parameters", required_argument, NULL, 'P'}, {NULL, 0, NULL, 0},
 };
 
 static int parse_options(struct report_options *o, int argc, char **argv, struct diagnostics *d)
@@ -48,7 +55,7 @@ static int parse_options(struct report_options *o, int argc, char **argv, struct
     optind = 0;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "e:c:x:a:d:f:o:F:t:C:r:", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "e:c:x:a:d:f:o:F:t:C:r:T:P:", long_options, NULL)) != -1) {
         switch (c) {
         case 'e':
             o->evidence = optarg;
@@ -83,6 +90,14 @@ static int parse_options(struct report_options *o, int argc, char **argv, struct
         case 'r':
             o->resource = optarg;
             break;
+        case 'T':
+            if (o->cfn_template_count == sizeof(o->cfn_templates) / sizeof(o->cfn_templates[0]))
+                return diag_error(d, DDB_EUSAGE, "too many --template files (at most 64)");
+            o->cfn_templates[o->cfn_template_count++] = optarg;
+            break;
+        case 'P':
+            o->cfn_parameters = optarg;
+            break;
         default:
             return diag_error(d, DDB_EUSAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
         }
@@ -103,6 +118,8 @@ static char *input_file(const char *given, const char *snapshot, const char *nam
 {
     if (given)
         return strdup(given);
+    if (!snapshot)
+        return NULL;
     char *path = fs_join(snapshot, name);
     if (path && fs_exists(path))
         return path;
@@ -123,13 +140,32 @@ static int fails(const struct results *results, const char *fail_on)
     return 0;
 }
 
+/* Evidence from CloudFormation templates, judged as of --as-of or today (UTC): there is no
+ * collection date before deployment, and risk acceptances expire in real time. */
+static int template_snapshot(struct evidence_snapshot **out, const struct report_options *o,
+                             struct diagnostics *d)
+{
+    char today[16];
+    time_t now = time(NULL);
+    struct tm utc;
+    gmtime_r(&now, &utc);
+    strftime(today, sizeof(today), "%Y-%m-%d", &utc);
+    struct cfn_evidence_options options = {o->cfn_templates, o->cfn_template_count,
+                                           o->cfn_parameters, o->as_of ? o->as_of : today};
+    return cfn_evidence_build(out, &options, d);
+}
+
 static int run_report(int argc, char **argv, struct diagnostics *d, int live_allowed)
 {
     struct report_options o;
     int error = parse_options(&o, argc, argv, d);
     if (error < 0)
         return error;
-    if (!o.evidence)
+    if (o.cfn_template_count && o.evidence)
+        return diag_error(d, DDB_EUSAGE, "--template and --evidence cannot be combined");
+    if (o.cfn_parameters && !o.cfn_template_count)
+        return diag_error(d, DDB_EUSAGE, "--parameters goes with --template");
+    if (!o.evidence && !o.cfn_template_count)
         return diag_error(d, DDB_EUSAGE,
                           live_allowed ? "live collection is not available in this build: pass "
                                          "--evidence DIR (a snapshot)"
@@ -151,7 +187,11 @@ static int run_report(int argc, char **argv, struct diagnostics *d, int live_all
     int rc;
     if ((rc = catalog_load(&catalog, controls_dir, d)) < 0)
         error = rc;
-    if ((rc = evidence_open(&snapshot, o.evidence, d)) < 0)
+    if (o.cfn_template_count)
+        rc = template_snapshot(&snapshot, &o, d);
+    else
+        rc = evidence_open(&snapshot, o.evidence, d);
+    if (rc < 0)
         error = error ? error : rc;
     if (error < 0)
         goto done;
@@ -164,7 +204,14 @@ static int run_report(int argc, char **argv, struct diagnostics *d, int live_all
         goto done;
     /* "Today" is the collection date unless fixed: reports are reproducible from their inputs. */
     snprintf(as_of, sizeof(as_of), "%.10s", o.as_of ? o.as_of : snapshot->collected_at);
-    struct evaluation_inputs in = {catalog, snapshot, exceptions, attestations, as_of, o.control};
+    struct evaluation_inputs in = {catalog,
+                                   snapshot,
+                                   exceptions,
+                                   attestations,
+                                   as_of,
+                                   o.control,
+                                   o.cfn_template_count ? EVIDENCE_FROM_TEMPLATE
+                                                        : EVIDENCE_FROM_SNAPSHOT};
     if ((error = evaluate(&results, &in, d)) < 0)
         goto done;
     struct report_inputs inputs = {
@@ -222,7 +269,11 @@ static int exec_report(int argc, char **argv, struct diagnostics *d)
     "  --templates DIR       templates that override the bundled ones\n"                           \
     "  --control ID          only this control (ticket excerpts)\n"                                \
     "  --resource ARN        only findings for this resource (ticket excerpts)\n"                  \
-    "  --fail-on LEVEL       exit 1 when a control is remediate (or review and worse)\n"
+    "  --fail-on LEVEL       exit 1 when a control is remediate (or review and worse)\n"           \
+    "  --template FILE       judge a CloudFormation/SAM template before deployment instead of\n"   \
+    "                        a snapshot (repeatable; docs/templates.md)\n"                         \
+    "  --parameters FILE     template parameter values ([{ParameterKey, ParameterValue}] or\n"     \
+    "                        {Key: Value}; AWS::Region and AWS::AccountId set the placeholders)\n"
 
 const struct command command_run = {
     .name = "run",
