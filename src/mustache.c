@@ -1040,15 +1040,14 @@ static int resolve_partial(struct render *r, const struct mustache_template **ou
                 return render_error(r, DDB_ERUNTIME, t, n, "out of memory rendering");
             error = r->opt->load_partial(&text, &text_len, &source_name, key, r->opt->partial_ctx,
                                          r->d);
-            if (error < 0)
+            if (error < 0) {
                 note_at(r->d, t->name, t->text, t->len, n->tag_off, n->tag_len,
                         "while loading partial '%s' for this tag", shown(shown_name, name, len));
-            else if (text)
-                error = mustache_compile(&partial, source_name ? source_name : key, text, text_len,
-                                         r->d);
-            if (error < 0 && text)
+            } else if (text && (error = mustache_compile(&partial, source_name ? source_name : key,
+                                                         text, text_len, r->d)) < 0) {
                 note_at(r->d, t->name, t->text, t->len, n->tag_off, n->tag_len,
                         "in partial '%s' included here", shown(shown_name, name, len));
+            }
         }
         free(text);
         free(source_name);
