@@ -1,7 +1,7 @@
-/* Streaming CloudTrail reader: zlib inflate into a record boundary finder, then jansson for the
- * records that pass a cheap eventSource pre-filter. It only finds and decodes events; deciding
- * what an event means is activity.c's job. Damage is a warning with file and offset, never fatal.
- */
+/* Streaming CloudTrail reader: zlib inflate into a record boundary finder; records whose raw
+ * eventSource is wanted go to jansson, whole or as a summary. It only finds and decodes events;
+ * deciding what an event means is activity.c's job. Damage is a warning with file and offset,
+ * never fatal. */
 #define _GNU_SOURCE /* memmem: glibc's two-way search is the pre-filter's whole cost */
 #include "cloudtrail.h"
 #include "buf.h"
@@ -21,8 +21,8 @@
 #define CHUNK_SIZE ((size_t)256 << 10)
 #define KEY_MAX 16
 #define NO_CAPTURE ((size_t)-1)
-#define WARNINGS_PER_FILE                                                                          \
-    20 /* a file of a million broken records must not fill memory with diagnostics */
+/* A file of a million broken records must not fill memory with diagnostics. */
+#define WARNINGS_PER_FILE 20
 
 const char *const cloudtrail_default_sources[] = {
     "dynamodb.amazonaws.com",
@@ -68,13 +68,8 @@ struct reader {
     struct buf scratch;
 };
 
-static unsigned char string_special[256];
-
-static void init_tables(void)
-{
-    string_special['"'] = 1;
-    string_special['\\'] = 1;
-}
+/* The bytes that end the fast scan through a string. */
+static const unsigned char string_special[256] = {['"'] = 1, ['\\'] = 1};
 
 static struct cloudtrail_file *current_file(struct reader *r)
 {
@@ -113,7 +108,6 @@ void cloudtrail_scan_init(struct cloudtrail_scan *scan, const struct cloudtrail_
         scan->options.max_record = CLOUDTRAIL_DEFAULT_MAX_RECORD;
     if (!scan->options.chunk_size)
         scan->options.chunk_size = CHUNK_SIZE;
-    init_tables();
 }
 
 void cloudtrail_scan_free(struct cloudtrail_scan *scan)
