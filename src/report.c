@@ -6,6 +6,7 @@
 #include "evidence.h"
 #include "fsutil.h"
 #include "results.h"
+#include "sarif.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -62,6 +63,9 @@ int report_write(const struct results *results, const struct evidence_snapshot *
     if (error < 0 || (error = fs_remove_tree(tmp, d)) < 0 || (error = fs_mkdirs(tmp, d)) < 0)
         goto done;
     if ((error = write_json(tmp, "report.json", report, d)) < 0)
+        goto cleanup;
+    if (sarif_requested(out->formats) &&
+        (error = sarif_write_file(tmp, report, NULL, NULL, d)) < 0)
         goto cleanup;
     if (fs_exists(dir) && rename(dir, old) < 0) {
         error = diag_error_at(d, DDB_ERUNTIME, dir, 0, 0, 0, "cannot replace: %s", strerror(errno));
