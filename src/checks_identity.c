@@ -269,15 +269,24 @@ static size_t review_unanalysable(struct check_context *ctx, const struct identi
     return count;
 }
 
-/* The first statement behind a cell that allows any action of `wanted`. */
-static const struct policy_grant *granting(const struct policy_cell *cell,
+/* The first statement behind a principal's cell (its own grants, then its all-tables ones)
+ * that allows any action of `wanted`, or with wanted empty, that denies plain HTTP. */
+static const struct policy_grant *granting(const struct policy_principal *p,
+                                           const struct policy_cell *cell,
                                            struct policy_action_set wanted)
 {
-    for (size_t i = 0; i < cell->grant_count; i++) {
-        const struct policy_statement *st = cell->grants[i].statement;
-        struct policy_action_set hit = set_and(st->dynamodb_actions, wanted);
-        if (st->effect == POLICY_ALLOW && !policy_action_set_empty(&hit))
-            return &cell->grants[i];
+    const struct policy_cell *cells[2] = {cell, &p->all};
+    for (int c = 0; c < 2; c++) {
+        for (size_t i = 0; i < cells[c]->grant_count; i++) {
+            const struct policy_statement *st = cells[c]->grants[i].statement;
+            struct policy_action_set hit = set_and(st->dynamodb_actions, wanted);
+            if (policy_action_set_empty(&wanted)
+                    ? st->effect == POLICY_DENY && policy_condition_denies_plaintext(st->condition)
+                    : st->effect == POLICY_ALLOW && !policy_action_set_empty(&hit))
+                return &cells[c]->grants[i];
+        }
+        if (cell == &p->all)
+            break;
     }
     return NULL;
 }
@@ -924,12 +933,9 @@ static int visit_transport(struct check_context *ctx, const struct table_ref *ta
             if (shown++ < LIST_LIMIT)
                 buf_printf(&names, "%s%s", buf_cstr(&names)[0] ? ", " : "", p->arn);
         } else if (reaches && !cited) {
-            for (size_t g = 0; g < cell->grant_count && !cited; g++)
-                if (cell->grants[g].statement->effect == POLICY_DENY &&
-                    policy_condition_denies_plaintext(cell->grants[g].statement->condition)) {
-                    cited = &cell->grants[g];
-                    cited_principal = p;
-                }
+            struct policy_action_set none = {{0, 0}};
+            cited = granting(p, cell, none);
+            cited_principal = cited ? p : NULL;
         }
     }
     for (size_t i = 0; i < ts->uncovered_count && shown < LIST_LIMIT; i++) {
@@ -1002,13 +1008,10 @@ int check_transport_encryption(struct check_context *ctx)
             ts.uncovered_everywhere[ts.uncovered_count++] = i;
             ts.everywhere[i] = 1;
         } else if (cell_has_table_access(&p->all)) {
+            struct policy_action_set none = {{0, 0}};
             ts.covered_count++;
-            for (size_t g = 0; g < p->all.grant_count && !ts.covered_grant; g++)
-                if (p->all.grants[g].statement->effect == POLICY_DENY &&
-                    policy_condition_denies_plaintext(p->all.grants[g].statement->condition)) {
-                    ts.covered_grant = &p->all.grants[g];
-                    ts.covered_example = p;
-                }
+            if (!ts.covered_grant && (ts.covered_grant = granting(p, &p->all, none)))
+                ts.covered_example = p;
         }
         for (size_t c = 0; c < p->cell_count; c++) {
             ts.cells[ts.cell_count].table = p->cells[c].table;
@@ -1470,7 +1473,7 @@ int check_admin_access(struct check_context *ctx)
             }
             list_finish(&where, count);
         }
-        const struct policy_grant *grant = granting(source, privileged);
+        const struct policy_grant *grant = granting(p, source, privileged);
         const char *pattern = NULL;
         enum status status;
         const char *verdict;

@@ -598,6 +598,25 @@ static void match_actions(struct policy_statement *st)
         const char *pattern = st->actions[a];
         if (strncasecmp(pattern, "dynamodb:", 9) && strcmp(pattern, "*"))
             st->other_actions = 1;
+        if (!strpbrk(pattern, "*?")) {
+            /* No wildcard: one case-insensitive look-up instead of a match per action. */
+            if (!strncasecmp(pattern, "dynamodb:", 9)) {
+                size_t lo = 0, hi = policy_action_count;
+                while (lo < hi) {
+                    size_t mid = (lo + hi) / 2;
+                    int c = strcasecmp(policy_actions[mid].name, pattern + 9);
+                    if (!c) {
+                        set_add(&named, mid);
+                        break;
+                    }
+                    if (c < 0)
+                        lo = mid + 1;
+                    else
+                        hi = mid;
+                }
+            }
+            continue;
+        }
         for (size_t i = 0; i < policy_action_count; i++) {
             size_t n = strlen(policy_actions[i].name);
             memcpy(action, "dynamodb:", 9);
@@ -967,7 +986,11 @@ struct state {
     size_t resource_records_capacity;
     struct record_list *everyone_deny; /* per table: resource policy denies for every caller */
     uint8_t *has_everyone_deny;
+    size_t *deny_tables; /* the tables with such denies */
+    size_t deny_table_count;
+    uint32_t *deny_stamp; /* per table: the last principal (+1) they were added for */
     struct policy_action_set kind_sets[POLICY_KIND_COUNT];
+    size_t document_capacity, principal_capacity;
     int out_of_memory;
 };
 
@@ -1089,9 +1112,17 @@ static struct reach *pattern_reach(struct policy_analysis *analysis, struct stat
         if (literal && !head)
             goto store;
         first = literal ? *head : 0;
+        size_t literal_prefix = strcspn(pattern, "*?");
         for (size_t t = first; t < analysis->table_count;
              t = literal ? state->name_next[t] : t + 1) {
             uint8_t some = 0, all = 0;
+            /* Whatever precedes the first wildcard must start the table's ARN (or be started
+             * by it, for ARNs below the table's). */
+            const char *arn = analysis->tables[t].arn;
+            size_t arn_len = strlen(arn);
+            size_t n = literal_prefix < arn_len ? literal_prefix : arn_len;
+            if (memcmp(pattern, arn, n))
+                continue;
             pattern_table_kinds(state, pattern, &analysis->tables[t], t, &some, &all);
             if (!some)
                 continue;
@@ -1254,14 +1285,17 @@ static struct policy_document *add_document(struct policy_analysis *analysis, st
         state->out_of_memory = 1;
         return NULL;
     }
-    struct policy_document **grown =
-        realloc(analysis->documents, (analysis->document_count + 1) * sizeof(*grown));
-    if (!grown) {
-        policy_document_free(doc);
-        state->out_of_memory = 1;
-        return NULL;
+    if (analysis->document_count == state->document_capacity) {
+        size_t capacity = state->document_capacity ? state->document_capacity * 2 : 256;
+        struct policy_document **grown = realloc(analysis->documents, capacity * sizeof(*grown));
+        if (!grown) {
+            policy_document_free(doc);
+            state->out_of_memory = 1;
+            return NULL;
+        }
+        analysis->documents = grown;
+        state->document_capacity = capacity;
     }
-    analysis->documents = grown;
     analysis->documents[analysis->document_count++] = doc;
     return doc;
 }
@@ -1411,13 +1445,16 @@ static struct policy_principal *new_principal(struct policy_analysis *analysis, 
                                               enum policy_principal_type type, const char *arn,
                                               const char *name)
 {
-    struct policy_principal *grown =
-        realloc(analysis->principals, (analysis->principal_count + 1) * sizeof(*grown));
-    if (!grown) {
-        state->out_of_memory = 1;
-        return NULL;
+    if (analysis->principal_count == state->principal_capacity) {
+        size_t capacity = state->principal_capacity ? state->principal_capacity * 2 : 64;
+        struct policy_principal *grown = realloc(analysis->principals, capacity * sizeof(*grown));
+        if (!grown) {
+            state->out_of_memory = 1;
+            return NULL;
+        }
+        analysis->principals = grown;
+        state->principal_capacity = capacity;
     }
-    analysis->principals = grown;
     struct policy_principal *p = &analysis->principals[analysis->principal_count];
     memset(p, 0, sizeof(*p));
     p->type = type;
@@ -1678,6 +1715,21 @@ static void load_resource_policy(struct policy_analysis *analysis, struct state 
                               principal_account(name->value, account, sizeof(account)) &&
                               !strcmp(account, analysis->account);
             if (st->effect == POLICY_DENY && (everyone || own_account)) {
+                /* A deny of plain HTTP to every caller is the table's own transport guarantee;
+                 * it is recorded on the table rather than copied into every caller's cell. */
+                if (everyone && policy_condition_denies_plaintext(st->condition) &&
+                    !(kinds & POLICY_KIND_STREAM)) {
+                    struct policy_action_set covered = set_and(
+                        st->dynamodb_actions,
+                        set_or(state->kind_sets[0], state->kind_sets[1])); /* table, index */
+                    if (set_equal(covered,
+                                  set_and(policy_all_actions_set(),
+                                          set_or(state->kind_sets[0], state->kind_sets[1]))) &&
+                        (all & POLICY_KIND_TABLE)) {
+                        analysis->tables[t].transport_deny = st;
+                        continue;
+                    }
+                }
                 if (record_push(&state->everyone_deny[t], &record) < 0)
                     state->out_of_memory = 1;
                 state->has_everyone_deny[t] = 1;
@@ -1856,16 +1908,17 @@ static int evaluate_principal(struct policy_analysis *analysis, struct state *st
     /* Resource-policy denies for every caller: on every table when the principal reaches every
      * table, else on the tables it reaches. */
     size_t base_count = records->count;
-    for (size_t t = 0; t < analysis->table_count; t++) {
-        if (!state->has_everyone_deny[t])
-            continue;
+    uint32_t stamp = (uint32_t)index + 1;
+    for (size_t i = 0; i < state->deny_table_count; i++) {
+        size_t t = state->deny_tables[i];
         int touched = any_allow_all;
-        for (size_t i = 0; !touched && i < base_count; i++)
-            touched = records->items[i].table == t;
-        if (!touched)
+        for (size_t k = 0; !touched && k < base_count; k++)
+            touched = records->items[k].table == t;
+        if (!touched || state->deny_stamp[t] == stamp)
             continue;
-        for (size_t i = 0; i < state->everyone_deny[t].count; i++)
-            if (record_push(records, &state->everyone_deny[t].items[i]) < 0)
+        state->deny_stamp[t] = stamp;
+        for (size_t k = 0; k < state->everyone_deny[t].count; k++)
+            if (record_push(records, &state->everyone_deny[t].items[k]) < 0)
                 return -1;
     }
     qsort(records->items, records->count, sizeof(*records->items), record_order);
@@ -1887,17 +1940,6 @@ static int evaluate_principal(struct policy_analysis *analysis, struct state *st
         struct accum acc = all_acc;
         struct policy_cell cell = {table, {{0, 0}}, {{0, 0}}, {{0, 0}}, NULL, 0};
         size_t grant_capacity = 0;
-        for (size_t k = 0; k < p->all.grant_count; k++) {
-            struct record r = {0,
-                               0,
-                               0,
-                               0,
-                               p->all.grants[k].statement,
-                               p->all.grants[k].document,
-                               p->all.grants[k].via};
-            if (grant_push(&cell, &grant_capacity, &r) < 0)
-                return -1;
-        }
         for (; i < records->count && records->items[i].table == table; i++)
             if (accum_apply(&acc, state, &records->items[i]) &&
                 grant_push(&cell, &grant_capacity, &records->items[i]) < 0) {
@@ -1972,6 +2014,8 @@ static void state_free(struct state *state, size_t table_count)
             free(state->everyone_deny[i].items);
     free(state->everyone_deny);
     free(state->has_everyone_deny);
+    free(state->deny_tables);
+    free(state->deny_stamp);
     free(state);
 }
 
@@ -2121,6 +2165,13 @@ int policy_analyze(struct policy_analysis **out, const struct policy_input *inpu
     }
     if (state->out_of_memory || grow_resource_records(analysis, state) < 0)
         goto oom;
+    state->deny_tables = tables ? calloc(tables, sizeof(*state->deny_tables)) : NULL;
+    state->deny_stamp = tables ? calloc(tables, sizeof(*state->deny_stamp)) : NULL;
+    if (tables && (!state->deny_tables || !state->deny_stamp))
+        goto oom;
+    for (size_t t = 0; t < tables; t++)
+        if (state->has_everyone_deny[t])
+            state->deny_tables[state->deny_table_count++] = t;
 
     for (size_t i = 0; i < analysis->principal_count; i++)
         if (evaluate_principal(analysis, state, i, &records) < 0)
@@ -2220,28 +2271,39 @@ int policy_input_from_snapshot(struct policy_input *input, const struct evidence
 }
 
 /* ------------------------------------------------------------------------------------------ */
-/* Access matrix shape (report.json "access"):
+/* Access matrix shape (report.json "access"; docs/report-format.md):
  * {
  *   "groups": {"read": ["dynamodb:GetItem", ...], "write": [...], "admin": [...],
- *              "describe": [...]},
- *   "tables": [table ARN, ...],
- *   "principals": [{
+ *              "describe": [...]},                -- which actions each group holds
+ *   "tables": [{"arn", "resource_policy": bool, "transport_enforced": bool}],
+ *   "statements": [{"policy", "source", "via", "statement", "sid", "effect", "file",
+ *                   "pointer", "conditions": [{kind, operator, key, values}]}],
+ *   "principals": [{                              -- only principals with DynamoDB access
  *       "arn", "name", "type": "user"|"role"|"external"|"public"|"service",
- *       "all_tables": cell | null,            -- access on every table
- *       "tables": [{"table": ARN, ...cell}]   -- tables whose access differs (full cell)
- *   }],                                       -- only principals with some DynamoDB access
+ *       "all_tables": cell | null,                -- access on every table
+ *       "tables": [{"tables": [ARN, ...], ...cell}] -- tables whose access differs, grouped
+ *   }],                                              by identical cells
  *   "malformed_policies": [{"policy", "error", "file", "pointer"}],
  *   "notes": [string]
  * }
- * cell = {"read"|"write"|"admin"|"describe": "allowed"|"conditional"|"none",
- *         "actions": [...], "conditional_actions": [...], "transport_enforced": bool,
- *         "statements": [{"policy", "source", "via", "statement", "sid", "effect", "file",
- *                         "pointer", "conditions": [{kind, operator, key, values}]}]}
- */
+ * cell = {"read"|"write"|"admin"|"describe": "allowed"|"conditional" (absent: none),
+ *         "actions": "GetItem Query", "conditional_actions": "PutItem" (absent when none),
+ *         "transport_enforced": bool,   -- a Deny on aws:SecureTransport=false in the principal's
+ *                                          policies covers it (tables[].transport_enforced says
+ *                                          whether the table's own policy does)
+ *         "statements": [index into "statements", ...]}
+ * A table cell's statements include the principal's all-tables statements. */
 
 static const char *const principal_type_names[] = {"user", "role", "external", "public", "service"};
 static const char *const source_names[] = {"managed",  "inline", "resource", "trust",
                                            "endpoint", "key",    "other"};
+
+struct matrix {
+    json_t *statements;
+    struct strmap index; /* "<statement address>|<via>" → position in statements */
+    char **keys;
+    size_t key_count, key_capacity;
+};
 
 static json_t *grant_json(const struct policy_principal *p, const struct policy_grant *g)
 {
@@ -2264,7 +2326,50 @@ static json_t *grant_json(const struct policy_principal *p, const struct policy_
     return out;
 }
 
-static json_t *cell_json(const struct policy_principal *p, const struct policy_cell *cell)
+/* The position of a grant in the statements table, adding it on first use; -1 on failure. */
+static long matrix_statement(struct matrix *m, const struct policy_principal *p,
+                             const struct policy_grant *g)
+{
+    char key[128];
+    /* A boundary grant reads differently ("boundary") from the same document attached. */
+    snprintf(key, sizeof(key), "%p|%s|%d", (const void *)g->statement, g->via ? g->via : "",
+             p->boundary == g->document);
+    size_t *found = strmap_find(&m->index, key);
+    if (found)
+        return (long)*found;
+    if (m->key_count == m->key_capacity) {
+        size_t capacity = m->key_capacity ? m->key_capacity * 2 : 256;
+        char **keys = realloc(m->keys, capacity * sizeof(*keys));
+        if (!keys)
+            return -1;
+        m->keys = keys;
+        m->key_capacity = capacity;
+    }
+    char *copy = strdup(key);
+    size_t position = json_array_size(m->statements);
+    if (!copy || strmap_put(&m->index, copy, position) < 0) {
+        free(copy);
+        return -1;
+    }
+    m->keys[m->key_count++] = copy;
+    json_array_append_new(m->statements, grant_json(p, g));
+    return (long)position;
+}
+
+static json_t *actions_string(const struct policy_action_set *set)
+{
+    struct buf b;
+    buf_init(&b, 4096);
+    for (size_t i = 0; i < policy_action_count; i++)
+        if (policy_action_set_has(set, i))
+            buf_printf(&b, "%s%s", b.len ? " " : "", policy_actions[i].name);
+    json_t *out = json_string(buf_cstr(&b));
+    buf_free(&b);
+    return out;
+}
+
+static json_t *cell_json(struct matrix *m, const struct policy_principal *p,
+                         const struct policy_cell *cell)
 {
     json_t *out = json_object();
     if (!out)
@@ -2273,50 +2378,97 @@ static json_t *cell_json(const struct policy_principal *p, const struct policy_c
         struct policy_action_set group = policy_group_set((enum policy_action_group)g);
         struct policy_action_set firm = set_and(cell->allowed, group);
         struct policy_action_set cond = set_and(cell->conditional, group);
-        json_object_set_new(out, group_names[g],
-                            json_string(!policy_action_set_empty(&firm)   ? "allowed"
-                                        : !policy_action_set_empty(&cond) ? "conditional"
-                                                                          : "none"));
+        if (!policy_action_set_empty(&firm) || !policy_action_set_empty(&cond))
+            json_object_set_new(
+                out, group_names[g],
+                json_string(!policy_action_set_empty(&firm) ? "allowed" : "conditional"));
     }
-    json_object_set_new(out, "actions", policy_action_set_json(&cell->allowed));
-    json_object_set_new(out, "conditional_actions", policy_action_set_json(&cell->conditional));
+    json_object_set_new(out, "actions", actions_string(&cell->allowed));
+    if (!policy_action_set_empty(&cell->conditional))
+        json_object_set_new(out, "conditional_actions", actions_string(&cell->conditional));
     json_object_set_new(out, "transport_enforced",
                         json_boolean(policy_action_set_empty(&cell->plaintext)));
     json_t *statements = json_array();
-    for (size_t i = 0; i < cell->grant_count; i++)
-        json_array_append_new(statements, grant_json(p, &cell->grants[i]));
+    const struct policy_cell *sources[2] = {&p->all, cell};
+    for (int s = 0; s < (cell == &p->all ? 1 : 2); s++)
+        for (size_t i = 0; i < sources[s]->grant_count; i++) {
+            long at = matrix_statement(m, p, &sources[s]->grants[i]);
+            if (at >= 0)
+                json_array_append_new(statements, json_integer(at));
+        }
     json_object_set_new(out, "statements", statements);
     return out;
 }
 
+/* Two cells of one principal show the same thing (same actions and statements). */
+static int cell_same(const struct policy_cell *a, const struct policy_cell *b)
+{
+    if (!set_equal(a->allowed, b->allowed) || !set_equal(a->conditional, b->conditional) ||
+        !set_equal(a->plaintext, b->plaintext) || a->grant_count != b->grant_count)
+        return 0;
+    for (size_t i = 0; i < a->grant_count; i++)
+        if (a->grants[i].statement != b->grants[i].statement ||
+            a->grants[i].via != b->grants[i].via)
+            return 0;
+    return 1;
+}
+
+static json_t *principal_tables(struct matrix *m, const struct policy_analysis *analysis,
+                                const struct policy_principal *p)
+{
+    json_t *groups = json_array();
+    unsigned char *done = p->cell_count ? calloc(p->cell_count, 1) : NULL;
+    if (!groups || (p->cell_count && !done)) {
+        free(done);
+        return groups;
+    }
+    for (size_t c = 0; c < p->cell_count; c++) {
+        if (done[c])
+            continue;
+        json_t *cell = cell_json(m, p, &p->cells[c]);
+        json_t *tables = json_array();
+        for (size_t k = c; k < p->cell_count; k++) {
+            if (done[k] || (k != c && !cell_same(&p->cells[c], &p->cells[k])))
+                continue;
+            done[k] = 1;
+            json_array_append_new(tables, json_string(analysis->tables[p->cells[k].table].arn));
+        }
+        json_object_set_new(cell, "tables", tables);
+        json_array_append_new(groups, cell);
+    }
+    free(done);
+    return groups;
+}
+
 json_t *policy_analysis_matrix(const struct policy_analysis *analysis)
 {
+    struct matrix m;
+    memset(&m, 0, sizeof(m));
+    m.statements = json_array();
     json_t *groups = json_object();
     for (int g = 0; groups && g < POLICY_MATRIX_GROUPS; g++) {
         struct policy_action_set set = policy_group_set((enum policy_action_group)g);
         json_object_set_new(groups, group_names[g], policy_action_set_json(&set));
     }
     json_t *tables = json_array();
-    for (size_t t = 0; tables && t < analysis->table_count; t++)
-        json_array_append_new(tables, json_string(analysis->tables[t].arn));
+    for (size_t t = 0; tables && t < analysis->table_count; t++) {
+        const struct policy_table *table = &analysis->tables[t];
+        json_array_append_new(tables,
+                              json_pack("{s:s, s:b, s:b}", "arn", table->arn, "resource_policy",
+                                        table->resource_policy || table->stream_policy,
+                                        "transport_enforced", table->transport_deny != NULL));
+    }
     json_t *principals = json_array();
     for (size_t i = 0; principals && i < analysis->principal_count; i++) {
         const struct policy_principal *p = &analysis->principals[i];
         if (policy_action_set_empty(&p->any))
             continue;
-        json_t *cells = json_array();
-        for (size_t c = 0; cells && c < p->cell_count; c++) {
-            json_t *cell = cell_json(p, &p->cells[c]);
-            if (cell)
-                json_object_set_new(cell, "table",
-                                    json_string(analysis->tables[p->cells[c].table].arn));
-            json_array_append_new(cells, cell);
-        }
         json_array_append_new(
-            principals, json_pack("{s:s, s:s, s:s, s:o, s:o}", "arn", p->arn, "name", p->name,
-                                  "type", principal_type_names[p->type], "all_tables",
-                                  has_contribution(&p->all) ? cell_json(p, &p->all) : json_null(),
-                                  "tables", cells ? cells : json_array()));
+            principals,
+            json_pack("{s:s, s:s, s:s, s:o, s:o}", "arn", p->arn, "name", p->name, "type",
+                      principal_type_names[p->type], "all_tables",
+                      has_contribution(&p->all) ? cell_json(&m, p, &p->all) : json_null(), "tables",
+                      principal_tables(&m, analysis, p)));
     }
     json_t *malformed = json_array();
     for (size_t i = 0; malformed && i < analysis->document_count; i++) {
@@ -2339,10 +2491,16 @@ json_t *policy_analysis_matrix(const struct policy_analysis *analysis)
                                                 docs[k]->call ? docs[k]->call->path : NULL,
                                                 "pointer", docs[k]->pointer));
     }
-    return json_pack("{s:o, s:o, s:o, s:o, s:O}", "groups", groups ? groups : json_object(),
-                     "tables", tables ? tables : json_array(), "principals",
-                     principals ? principals : json_array(), "malformed_policies",
-                     malformed ? malformed : json_array(), "notes", analysis->notes);
+    json_t *out = json_pack(
+        "{s:o, s:o, s:o, s:o, s:o, s:O}", "groups", groups ? groups : json_object(), "tables",
+        tables ? tables : json_array(), "statements", m.statements ? m.statements : json_array(),
+        "principals", principals ? principals : json_array(), "malformed_policies",
+        malformed ? malformed : json_array(), "notes", analysis->notes);
+    for (size_t i = 0; i < m.key_count; i++)
+        free(m.keys[i]);
+    free(m.keys);
+    strmap_free(&m.index);
+    return out;
 }
 
 json_t *policy_access_matrix(const struct evidence_snapshot *snapshot, struct diagnostics *d)

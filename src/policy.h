@@ -224,7 +224,8 @@ struct policy_cell {
     struct policy_action_set allowed;     /* unconditionally */
     struct policy_action_set conditional; /* only when some condition holds */
     struct policy_action_set plaintext;   /* allowed without a SecureTransport deny covering it */
-    struct policy_grant *grants;          /* allows and conditional denies that shaped it */
+    struct policy_grant *grants; /* statements that shaped it; a table cell lists only its own,
+                                    the principal's all-tables grants apply as well */
     size_t grant_count;
 };
 
@@ -255,6 +256,9 @@ struct policy_table {
     struct policy_document *stream_policy;
     const struct evidence_call *resource_policy_call;
     const struct evidence_call *stream_policy_call;
+    /* The resource policy's Deny of every DynamoDB action on the table and its indexes to every
+     * caller when aws:SecureTransport is false, or NULL. Cells do not repeat it. */
+    const struct policy_statement *transport_deny;
 };
 
 struct policy_analysis {

@@ -485,8 +485,10 @@ static void test_conditional_statements_are_kept(void **state)
     assert_false(allowed(orders, "PutItem"));
     assert_true(conditional(orders, "PutItem"));
     assert_true(policy_action_set_empty(&orders->plaintext)); /* TLS enforced for both */
-    /* The cell keeps all three statements: two allows and the conditional deny. */
-    assert_int_equal(orders->grant_count, 3);
+    /* The cell keeps its two allows; the conditional deny on "*" is an all-tables grant. */
+    assert_int_equal(orders->grant_count, 2);
+    assert_int_equal(principal(&s, ROLE("app"))->all.grant_count, 1);
+    assert_string_equal(principal(&s, ROLE("app"))->all.grants[0].statement->sid, "TLS");
     release(&s);
     free(details);
 }
@@ -502,8 +504,8 @@ static const char *const group_details =
                             "\"arn:aws:iam::" ACCOUNT ":policy/Orders\"}]}],"
                             "\"GroupDetailList\":[{\"GroupName\":\"readers\",\"Arn\":\"arn:aws:iam:"
                             ":" ACCOUNT ":group/"
-                                        "readers\",\"GroupPolicyList\":[{\"PolicyName\":\"g\","
-                                        "\"PolicyDocument\":"
+                            "readers\",\"GroupPolicyList\":[{\"PolicyName\":\"g\","
+                            "\"PolicyDocument\":"
                             "{\"Statement\":{\"Effect\":\"Deny\",\"Action\":\"dynamodb:PutItem\","
                             "\"Resource\":\"*\"}}}],"
                             "\"AttachedManagedPolicies\":[{\"PolicyName\":\"Orders\",\"PolicyArn\":"
@@ -641,24 +643,26 @@ static void test_resource_policy_principals(void **state)
     const struct policy_principal *anyone = principal(&s, "*");
     assert_int_equal(anyone->type, POLICY_PRINCIPAL_PUBLIC);
     const struct policy_cell *public_cell = policy_cell_for(anyone, 0);
-    assert_true(conditional(public_cell, "GetItem")); /* conditional only through the TLS deny */
-    assert_true(policy_action_set_empty(&public_cell->plaintext));
+    assert_true(allowed(public_cell, "GetItem"));
+    /* The deny of plain HTTP to everyone is the table's own guarantee, kept on the table. */
+    assert_non_null(s.analysis->tables[0].transport_deny);
+    assert_string_equal(s.analysis->tables[0].transport_deny->sid, "TLS");
+    assert_null(s.analysis->tables[1].transport_deny);
     assert_true(policy_action_set_empty(&policy_cell_for(anyone, 1)->allowed));
     /* Cross-account: an account id and a role in another account. */
     assert_int_equal(principal(&s, "444455556666")->type, POLICY_PRINCIPAL_EXTERNAL);
-    assert_true(conditional(policy_cell_for(principal(&s, "444455556666"), 0), "Query"));
-    assert_true(conditional(
-        policy_cell_for(principal(&s, "arn:aws:iam::555566667777:role/reader"), 0), "Query"));
+    assert_true(allowed(policy_cell_for(principal(&s, "444455556666"), 0), "Query"));
+    assert_true(allowed(policy_cell_for(principal(&s, "arn:aws:iam::555566667777:role/reader"), 0),
+                        "Query"));
     /* The stream policy grants GetRecords to the account root of 444455556666. */
     assert_true(
         allowed(policy_cell_for(principal(&s, "arn:aws:iam::444455556666:root"), 0), "GetRecords"));
     /* Same account, by role ARN: the resource policy alone grants PutItem. The grant to the
      * account root delegates to identity policies and adds nothing (no DeleteTable). */
     const struct policy_cell *app = cell(&s, ROLE("app"), 0);
-    assert_true(conditional(app, "PutItem"));
-    assert_true(conditional(app, "GetItem"));
+    assert_true(allowed(app, "PutItem"));
+    assert_true(allowed(app, "GetItem"));
     assert_false(conditional(app, "DeleteTable") || allowed(app, "DeleteTable"));
-    assert_true(policy_action_set_empty(&app->plaintext));
     /* On the other tables the role's identity grant has no TLS deny. */
     assert_true(allowed(cell(&s, ROLE("app"), 1), "GetItem"));
     assert_false(policy_action_set_empty(&cell(&s, ROLE("app"), 1)->plaintext));
@@ -718,14 +722,26 @@ static void test_matrix_shape(void **state)
     assert_string_equal(json_string_value(json_object_get(alice, "type")), "user");
     assert_true(json_is_null(json_object_get(alice, "all_tables")));
     json_t *orders = json_array_get(json_object_get(alice, "tables"), 0);
-    assert_string_equal(json_string_value(json_object_get(orders, "table")), ORDERS);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(orders, "tables"), 0)),
+                        ORDERS);
     assert_string_equal(json_string_value(json_object_get(orders, "read")), "allowed");
-    assert_string_equal(json_string_value(json_object_get(orders, "write")), "none");
+    assert_null(json_object_get(orders, "write")); /* absent: none */
+    assert_null(json_object_get(orders, "conditional_actions"));
+    assert_string_equal(json_string_value(json_object_get(orders, "actions")), "GetItem");
     assert_false(json_is_true(json_object_get(orders, "transport_enforced")));
-    json_t *first = json_array_get(json_object_get(orders, "statements"), 0);
-    assert_non_null(json_object_get(first, "policy"));
-    assert_non_null(json_object_get(first, "statement"));
-    assert_int_equal(json_array_size(json_object_get(matrix, "tables")), 3);
+    /* Statements are listed once and referenced by position: the group's Deny on "*" (an
+     * all-tables statement) and the managed policy's Allow through the group. */
+    json_t *refs = json_object_get(orders, "statements");
+    assert_int_equal(json_array_size(refs), 2);
+    json_t *statements = json_object_get(matrix, "statements");
+    json_t *allow = json_array_get(statements, json_integer_value(json_array_get(refs, 1)));
+    assert_string_equal(json_string_value(json_object_get(allow, "policy")),
+                        "arn:aws:iam::" ACCOUNT ":policy/Orders");
+    assert_string_equal(json_string_value(json_object_get(allow, "via")), "readers");
+    assert_string_equal(json_string_value(json_object_get(allow, "effect")), "Allow");
+    json_t *tables = json_object_get(matrix, "tables");
+    assert_int_equal(json_array_size(tables), 3);
+    assert_false(json_is_true(json_object_get(json_array_get(tables, 0), "transport_enforced")));
     json_decref(matrix);
     release(&s);
 }
