@@ -70,6 +70,67 @@ const struct check *check_find(const char *name)
     return NULL;
 }
 
+/* ---------------------------------------------------------------- memo */
+
+struct memo_entry {
+    char *key;
+    void *value;
+    void (*destroy)(void *value);
+};
+
+struct check_memo {
+    struct memo_entry *entries;
+    size_t count;
+    size_t capacity;
+};
+
+struct check_memo *check_memo_new(void)
+{
+    return calloc(1, sizeof(struct check_memo));
+}
+
+void check_memo_free(struct check_memo *memo)
+{
+    if (!memo)
+        return;
+    for (size_t i = 0; i < memo->count; i++) {
+        if (memo->entries[i].destroy)
+            memo->entries[i].destroy(memo->entries[i].value);
+        free(memo->entries[i].key);
+    }
+    free(memo->entries);
+    free(memo);
+}
+
+/* A handful of keys per evaluation: a linear scan is the simplest correct lookup. */
+void *check_memo(struct check_context *ctx, const char *key,
+                 void *(*build)(struct check_context *ctx, const char *key),
+                 void (*destroy)(void *value))
+{
+    struct check_memo *memo = ctx->memo;
+    for (size_t i = 0; memo && i < memo->count; i++)
+        if (!strcmp(memo->entries[i].key, key))
+            return memo->entries[i].value;
+    if (!memo)
+        return NULL; /* the evaluator always provides one */
+    void *value = build(ctx, key);
+    if (!value)
+        return NULL;
+    if (memo->count == memo->capacity) {
+        size_t capacity = memo->capacity ? memo->capacity * 2 : 16;
+        struct memo_entry *grown = realloc(memo->entries, capacity * sizeof(*grown));
+        if (!grown) {
+            if (destroy)
+                destroy(value);
+            return NULL;
+        }
+        memo->entries = grown;
+        memo->capacity = capacity;
+    }
+    memo->entries[memo->count++] = (struct memo_entry){strdup(key), value, destroy};
+    return value;
+}
+
 /* ---------------------------------------------------------------- JSON pointers */
 
 json_t *json_pointer_get(json_t *root, const char *pointer)

@@ -13,6 +13,8 @@
 struct control;
 struct attestation_set;
 
+struct check_memo; /* values computed once per evaluation and shared by checks (check.c) */
+
 struct check_context {
     const struct control *control;
     const struct evidence_snapshot *evidence;
@@ -20,6 +22,7 @@ struct check_context {
     const char *as_of; /* YYYY-MM-DD */
     struct control_result *result;
     const struct results *results; /* controls evaluated before this one (derived checks) */
+    struct check_memo *memo;       /* owned by the evaluator; NULL means no caching */
 };
 
 struct check {
@@ -36,6 +39,16 @@ const struct check *check_find(const char *name);
 extern const struct check check_registry[]; /* terminated by {NULL} */
 
 /* ---- helpers for check authors (check.c) ---- */
+
+/* Returns the value memoised under `key` for this evaluation, building it with build(ctx) on
+ * first use; destroy frees it when the evaluation ends. For work several checks or many
+ * resources share: an index of a large list, a policy analysis. Returns NULL only if build does.
+ * Keys are plain strings the caller chooses, e.g. "backup:eu-west-1". */
+void *check_memo(struct check_context *ctx, const char *key,
+                 void *(*build)(struct check_context *ctx, const char *key),
+                 void (*destroy)(void *value));
+struct check_memo *check_memo_new(void);
+void check_memo_free(struct check_memo *memo);
 
 /* The call's entry if its outcome is OK or NOT_FOUND. Otherwise adds a Review finding for
  * `resource` saying which call is missing, denied or failed and why, and returns NULL. */
@@ -83,7 +96,7 @@ void check_region_scope(const struct check_context *ctx, const char *region, cha
 
 /* Tag value on a table (from ListTagsOfResource), or NULL; *known is 0 when tags weren't
  * collected. */
-const char *check_table_tag(const struct check_context *ctx, const char *region,
-                            const char *table, const char *key, int *known);
+const char *check_table_tag(const struct check_context *ctx, const char *region, const char *table,
+                            const char *key, int *known);
 
 #endif

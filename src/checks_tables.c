@@ -355,6 +355,75 @@ int check_point_in_time_recovery(struct check_context *ctx)
     return check_each_table(ctx, visit_pitr);
 }
 
+/* ---------------------------------------------------------------- indexes */
+
+/* A sorted index of one list in a region-wide answer (AWS Backup's protected resources,
+ * application-autoscaling's targets), so a check over 100k tables does one binary search per
+ * table instead of a scan. Built once per evaluation through the memo. */
+struct list_index {
+    size_t count;
+    struct list_entry {
+        const char *first;  /* strings owned by the evidence documents, which outlive the run */
+        const char *second; /* "" when the list is keyed by one field */
+        size_t position;
+    } entries[];
+};
+
+static int compare_list_entries(const void *pa, const void *pb)
+{
+    const struct list_entry *a = pa, *b = pb;
+    int c = strcmp(a->first, b->first);
+    return c ? c : strcmp(a->second, b->second);
+}
+
+/* Keys: "backup:<region>" indexes Results[].ResourceArn; "scaling:<region>" indexes
+ * ScalableTargets[] by (ResourceId, ScalableDimension). */
+static void *build_list_index(struct check_context *ctx, const char *key)
+{
+    int backup = !strncmp(key, "backup:", 7);
+    const char *region = strchr(key, ':') + 1;
+    const struct evidence_call *call =
+        backup ? evidence_find(ctx->evidence, region, "backup", "ListProtectedResources", NULL)
+               : evidence_find(ctx->evidence, region, "application-autoscaling",
+                               "DescribeScalableTargets", NULL);
+    json_t *list = call && call->document
+                       ? json_object_get(call->document, backup ? "Results" : "ScalableTargets")
+                       : NULL;
+    size_t n = json_array_size(list);
+    struct list_index *index = malloc(sizeof(*index) + (n ? n : 1) * sizeof(struct list_entry));
+    if (!index)
+        return NULL;
+    index->count = 0;
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item)
+    {
+        const char *first =
+            json_string_value(json_object_get(item, backup ? "ResourceArn" : "ResourceId"));
+        const char *second =
+            backup ? "" : json_string_value(json_object_get(item, "ScalableDimension"));
+        if (!first || !second)
+            continue;
+        index->entries[index->count++] = (struct list_entry){first, second, i};
+    }
+    if (index->count > 1)
+        qsort(index->entries, index->count, sizeof(struct list_entry), compare_list_entries);
+    return index;
+}
+
+/* Position of (first, second) in the indexed list, or -1. */
+static long list_index_find(struct check_context *ctx, const char *memo_key, const char *first,
+                            const char *second)
+{
+    struct list_index *index = check_memo(ctx, memo_key, build_list_index, free);
+    if (!index)
+        return -1;
+    struct list_entry probe = {first, second, 0};
+    const struct list_entry *found = bsearch(&probe, index->entries, index->count,
+                                             sizeof(struct list_entry), compare_list_entries);
+    return found ? (long)found->position : -1;
+}
+
 /* ---------------------------------------------------------------- DDB-20 backups */
 
 static int visit_backups(struct check_context *ctx, const struct table_ref *table)
@@ -367,15 +436,9 @@ static int visit_backups(struct check_context *ctx, const struct table_ref *tabl
         return 0;
     json_t *protection = json_pointer_get(describe->document, "/Table/DeletionProtectionEnabled");
     int deletion_protected = json_is_true(protection);
-    long backup_index = -1;
-    size_t i;
-    json_t *item;
-    json_array_foreach(json_object_get(backup->document, "Results"), i, item)
-    {
-        const char *arn = json_string_value(json_object_get(item, "ResourceArn"));
-        if (arn && !strcmp(arn, table->arn))
-            backup_index = (long)i;
-    }
+    char memo_key[96];
+    snprintf(memo_key, sizeof(memo_key), "backup:%s", table->region);
+    long backup_index = list_index_find(ctx, memo_key, table->arn, "");
     struct finding *f;
     if (deletion_protected && backup_index >= 0)
         f = result_add_finding(ctx->result, table->arn, STATUS_PASS,
@@ -461,18 +524,12 @@ int check_required_tags(struct check_context *ctx)
 
 /* ---------------------------------------------------------------- DDB-23 capacity */
 
-static long find_scalable_target(json_t *targets, const char *resource_id, const char *dimension)
+static long find_scalable_target(struct check_context *ctx, const char *region,
+                                 const char *resource_id, const char *dimension)
 {
-    size_t i;
-    json_t *t;
-    json_array_foreach(targets, i, t)
-    {
-        const char *id = json_string_value(json_object_get(t, "ResourceId"));
-        const char *dim = json_string_value(json_object_get(t, "ScalableDimension"));
-        if (id && dim && !strcmp(id, resource_id) && !strcmp(dim, dimension))
-            return (long)i;
-    }
-    return -1;
+    char memo_key[96];
+    snprintf(memo_key, sizeof(memo_key), "scaling:%s", region);
+    return list_index_find(ctx, memo_key, resource_id, dimension);
 }
 
 static int visit_capacity(struct check_context *ctx, const struct table_ref *table)
@@ -496,9 +553,10 @@ static int visit_capacity(struct check_context *ctx, const struct table_ref *tab
         return 0;
     char resource_id[300];
     snprintf(resource_id, sizeof(resource_id), "table/%s", table->name);
-    json_t *targets = json_object_get(scaling->document, "ScalableTargets");
-    long read = find_scalable_target(targets, resource_id, "dynamodb:table:ReadCapacityUnits");
-    long write = find_scalable_target(targets, resource_id, "dynamodb:table:WriteCapacityUnits");
+    long read =
+        find_scalable_target(ctx, table->region, resource_id, "dynamodb:table:ReadCapacityUnits");
+    long write =
+        find_scalable_target(ctx, table->region, resource_id, "dynamodb:table:WriteCapacityUnits");
     /* Each global secondary index has its own provisioned capacity and scalable targets. */
     char unscaled[512] = "";
     size_t used = 0, gsi_missing = 0;
@@ -512,8 +570,10 @@ static int visit_capacity(struct check_context *ctx, const struct table_ref *tab
             continue;
         char index_id[600];
         snprintf(index_id, sizeof(index_id), "table/%s/index/%s", table->name, index);
-        if (find_scalable_target(targets, index_id, "dynamodb:index:ReadCapacityUnits") < 0 ||
-            find_scalable_target(targets, index_id, "dynamodb:index:WriteCapacityUnits") < 0) {
+        if (find_scalable_target(ctx, table->region, index_id, "dynamodb:index:ReadCapacityUnits") <
+                0 ||
+            find_scalable_target(ctx, table->region, index_id,
+                                 "dynamodb:index:WriteCapacityUnits") < 0) {
             int n = snprintf(unscaled + used, sizeof(unscaled) - used, "%s%s",
                              gsi_missing ? ", " : "", index);
             if (n > 0 && (size_t)n < sizeof(unscaled) - used)

@@ -111,7 +111,7 @@ static void summarise(struct control_result *result)
 
 static int run_control(struct control_result *result, const struct check *check,
                        const struct evaluation_inputs *in, const struct results *so_far,
-                       long as_of_day)
+                       long as_of_day, struct check_memo *memo)
 {
     struct check_context ctx = {
         .control = result->control,
@@ -120,6 +120,7 @@ static int run_control(struct control_result *result, const struct check *check,
         .as_of = in->as_of,
         .result = result,
         .results = so_far,
+        .memo = memo,
     };
     if (in->source == EVIDENCE_FROM_TEMPLATE && check->needs_live) {
         result->status = STATUS_NOT_APPLICABLE;
@@ -147,8 +148,12 @@ int evaluate(struct results **out, const struct evaluation_inputs *in, struct di
         return diag_error(d, DDB_EUSAGE, "--as-of '%s' is not a date (YYYY-MM-DD)", in->as_of);
     const struct catalog *catalog = in->catalog;
     struct results *results = results_new(catalog->count);
-    if (!results)
+    struct check_memo *memo = check_memo_new();
+    if (!results || !memo) {
+        results_free(results);
+        check_memo_free(memo);
         return diag_error(d, DDB_ERUNTIME, "out of memory");
+    }
     for (size_t i = 0; i < catalog->count; i++)
         results->controls[i].control = &catalog->controls[i];
 
@@ -162,9 +167,11 @@ int evaluate(struct results **out, const struct evaluation_inputs *in, struct di
                 error = diag_error_at(d, DDB_EINPUT, result->control->file, result->control->line,
                                       1, 1, "unknown check '%s'", result->control->check);
             else if (check->derived == pass)
-                error = run_control(result, check, in, results, as_of_day);
+                error = run_control(result, check, in, results, as_of_day, memo);
         }
     }
+    /* Memoised values may be referenced from findings only by copy; they end with the run. */
+    check_memo_free(memo);
     if (error < 0) {
         results_free(results);
         return error;

@@ -181,7 +181,7 @@ static json_t *control_json(const struct control_result *r)
     for (size_t i = 0; i < c->evidence_count; i++)
         json_array_append_new(operations, text(c->evidence[i]));
     json_object_set_new(o, "evidence_operations", operations);
-    json_object_set_new(o, "notes", r->notes ? json_deep_copy(r->notes) : json_array());
+    json_object_set_new(o, "notes", r->notes ? json_incref(r->notes) : json_array());
 
     struct finding *sorted = malloc((r->finding_count ? r->finding_count : 1) * sizeof(*sorted));
     memcpy(sorted, r->findings, r->finding_count * sizeof(*sorted));
@@ -197,9 +197,9 @@ static json_t *control_json(const struct control_result *r)
         json_object_set_new(fo, "original_status", text(status_name(f->original_status)));
         json_object_set_new(fo, "reason", text(f->reason));
         json_object_set_new(fo, "evidence",
-                            f->evidence ? json_deep_copy(f->evidence) : json_array());
+                            f->evidence ? json_incref(f->evidence) : json_array());
         if (f->exception) {
-            json_object_set_new(fo, "exception", json_deep_copy(f->exception));
+            json_object_set(fo, "exception", f->exception);
             json_t *id = json_object_get(f->exception, "id");
             int seen = 0;
             size_t k;
@@ -209,7 +209,7 @@ static json_t *control_json(const struct control_result *r)
                 json_array_append(exception_ids, id);
         }
         if (f->attestation) {
-            json_object_set_new(fo, "attestation", json_deep_copy(f->attestation));
+            json_object_set(fo, "attestation", f->attestation);
             attestations++;
         }
         json_array_append_new(findings, fo);
@@ -291,9 +291,9 @@ json_t *results_to_json(const struct results *results, const struct evidence_sna
     json_object_set_new(root, "summary", summary);
     json_object_set_new(root, "controls", controls);
     json_object_set_new(root, "exceptions_unmatched",
-                        json_deep_copy(results->exceptions_unmatched));
+                        json_incref(results->exceptions_unmatched));
     json_object_set_new(root, "access", json_null());
     json_object_set_new(root, "activity",
-                        results->activity ? json_deep_copy(results->activity) : json_null());
+                        results->activity ? json_incref(results->activity) : json_null());
     return root;
 }
