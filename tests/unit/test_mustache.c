@@ -358,6 +358,41 @@ static void test_partial_cache(void **state)
     json_decref(partials.map);
 }
 
+/* {{<*name}}: the parent's name comes from the data, like {{>*name}}; its closing tag repeats
+ * the '*'. Blocks work the same as with a named parent. */
+static void test_dynamic_parent(void **state)
+{
+    (void)state;
+    struct memory_partials partials = {.map = json_pack("{s:s,s:s}", "layout-a",
+                                                        "A[{{$body}}default{{/body}}]", "layout-b",
+                                                        "B({{$body}}default{{/body}})")};
+    struct mustache_options opt = {.load_partial = load_memory_partial, .partial_ctx = &partials};
+    struct diagnostics d;
+    char *out;
+    diag_init(&d);
+    const char *template = "{{<*layout}}{{$body}}{{name}}{{/body}}{{/*layout}}";
+    assert_int_equal(
+        render(&out, template, "{\"layout\": \"layout-b\", \"name\": \"n\"}", &opt, &d), 0);
+    assert_string_equal(out, "B(n)");
+    free(out);
+    assert_int_equal(
+        render(&out, template, "{\"layout\": \"layout-a\", \"name\": \"n\"}", &opt, &d), 0);
+    assert_string_equal(out, "A[n]");
+    free(out);
+    assert_int_equal(render(&out, template, "{\"name\": \"n\"}", &opt, &d), 0);
+    assert_string_equal(out, "");
+    free(out);
+    diag_free(&d);
+
+    /* The close must repeat the '*'. */
+    diag_init(&d);
+    assert_int_equal(render(&out, "{{<*layout}}{{/layout}}", "{}", &opt, &d), DDB_EINPUT);
+    assert_non_null(strstr(diag_first_message(&d), "the open section is '<*layout'"));
+    free(out);
+    diag_free(&d);
+    json_decref(partials.map);
+}
+
 /* Standalone partials indent every line of their template, not of the values in it; lines
  * removed as standalone leave no indentation behind. */
 static void test_partial_indentation(void **state)
@@ -870,6 +905,7 @@ int main(void)
         cmocka_unit_test(test_unknown_partial),
         cmocka_unit_test(test_error_in_partial),
         cmocka_unit_test(test_partial_cache),
+        cmocka_unit_test(test_dynamic_parent),
         cmocka_unit_test(test_partial_indentation),
         cmocka_unit_test(test_dir_loader),
         cmocka_unit_test(test_report_fixture),
