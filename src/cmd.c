@@ -5,6 +5,7 @@
 #include <string.h>
 
 extern const struct command command_run;
+extern const struct command command_collect;
 extern const struct command command_report;
 extern const struct command command_controls_list;
 extern const struct command command_controls_lint;
@@ -12,10 +13,13 @@ extern const struct command command_controls_doc;
 extern const struct command command_evidence_seal;
 extern const struct command command_cloudtrail_scan;
 extern const struct command command_template_render;
+extern const struct command command_verify;
 
 const struct command *const command_table[] = {
     &command_run,
+    &command_collect,
     &command_report,
+    &command_verify,
     &command_controls_list,
     &command_controls_lint,
     &command_controls_doc,
