@@ -503,6 +503,94 @@ static void test_summary_members(void **state)
     cloudtrail_scan_free(&scan);
 }
 
+static int count_event(void *ctx, json_t *event, const struct cloudtrail_source *source)
+{
+    (void)event;
+    (void)source;
+    (*(size_t *)ctx)++;
+    return 0;
+}
+
+/* Deterministic mutation fuzzing: flipped, dropped and duplicated bytes and cut tails of every
+ * fixture, through both the whole-record and the summary paths and odd read sizes. Nothing may
+ * crash (the sanitizer build runs this), and damage stays a warning. */
+static void test_mutations(void **state)
+{
+    (void)state;
+    static const char *const fixtures[] = {
+        "records/AWSLogs/111122223333/CloudTrail/eu-west-1/2026/07/01/"
+        "111122223333_CloudTrail_eu-west-1_20260701T0800Z_kms00001.json",
+        "records/AWSLogs/111122223333/CloudTrail/eu-west-1/2026/07/01/"
+        "111122223333_CloudTrail_eu-west-1_20260701T0800Z_iam00001.json.gz",
+        "lookup/lookup-events-dynamodb.json",
+        "hostile/ndjson.json",
+        "hostile/not-object.json",
+    };
+    static const char interesting[] = "{}[]\",:\\u0 \n\xff\x1f\x8b";
+    uint32_t seed = 12345;
+    for (size_t f = 0; f < sizeof(fixtures) / sizeof(fixtures[0]); f++) {
+        char *path = data_path(fixtures[f]);
+        char *content = NULL;
+        size_t len = 0;
+        struct diagnostics d;
+        diag_init(&d);
+        FILE *file = fopen(path, "rb");
+        assert_non_null(file);
+        struct buf raw;
+        buf_init(&raw, 0);
+        char chunk[4096];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof(chunk), file)) > 0)
+            buf_append(&raw, chunk, n);
+        fclose(file);
+        content = raw.data;
+        len = raw.len;
+        for (int round = 0; round < 600; round++) {
+            struct buf mutated;
+            buf_init(&mutated, 0);
+            buf_append(&mutated, content, len);
+            int edits = 1 + (int)((seed = seed * 1103515245u + 12345u) >> 16) % 8;
+            for (int e = 0; e < edits && mutated.len > 0; e++) {
+                seed = seed * 1103515245u + 12345u;
+                size_t at = (seed >> 8) % mutated.len;
+                switch ((seed >> 4) % 4) {
+                case 0:
+                    mutated.data[at] = interesting[(seed >> 20) % (sizeof(interesting) - 1)];
+                    break;
+                case 1:
+                    memmove(mutated.data + at, mutated.data + at + 1, mutated.len - at - 1);
+                    mutated.len--;
+                    break;
+                case 2:
+                    mutated.data[at] ^= (char)(1u << ((seed >> 24) % 8));
+                    break;
+                default:
+                    mutated.len = at; /* cut */
+                    break;
+                }
+            }
+            struct cloudtrail_options options = {
+                .chunk_size = 1 + (seed >> 10) % 97,
+                .detail = round % 2 ? never_whole : NULL,
+                .max_record = round % 3 ? 0 : 1 + (seed >> 3) % 4096,
+            };
+            struct cloudtrail_scan scan;
+            size_t events = 0;
+            cloudtrail_scan_init(&scan, &options);
+            assert_int_equal(cloudtrail_scan_memory(&scan, "mutated", mutated.data, mutated.len,
+                                                    count_event, &events, &d),
+                             0);
+            assert_int_equal(d.errors, 0);
+            assert_true(events <= scan.records);
+            cloudtrail_scan_free(&scan);
+            buf_free(&mutated);
+        }
+        buf_free(&raw);
+        diag_free(&d);
+        free(path);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -518,6 +606,7 @@ int main(void)
         cmocka_unit_test(test_pages_of_saved_output),
         cmocka_unit_test(test_summaries),
         cmocka_unit_test(test_summary_members),
+        cmocka_unit_test(test_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
