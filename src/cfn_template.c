@@ -197,11 +197,12 @@ struct intrinsic {
     int unknown;
 };
 
-static int find_intrinsic(const struct cfn_template *t, yaml_node_t *node, struct intrinsic *out)
+static int find_intrinsic(const struct cfn_template *t, yaml_node_t *node, struct intrinsic *out,
+                          int ignore_tag)
 {
     memset(out, 0, sizeof(*out));
     const char *tag = (const char *)node->tag;
-    if (tag && tag[0] == '!' && tag[1] != '!') {
+    if (!ignore_tag && tag && tag[0] == '!' && tag[1] != '!') {
         const char *bare = tag + 1;
         if (!strcmp(bare, "Ref") || !strcmp(bare, "Condition"))
             snprintf(out->name, sizeof(out->name), "%s", bare);
@@ -217,7 +218,9 @@ static int find_intrinsic(const struct cfn_template *t, yaml_node_t *node, struc
         return 0;
     yaml_node_pair_t *pair = node->data.mapping.pairs.start;
     const char *key = scalar(node_at(t, pair->key));
-    if (!key || (strcmp(key, "Ref") && strncmp(key, "Fn::", 4)))
+    /* {"Condition": "Name"} is the long form inside Conditions and Fn::If operands. */
+    int condition = key && !strcmp(key, "Condition") && scalar(node_at(t, pair->value));
+    if (!key || (strcmp(key, "Ref") && strncmp(key, "Fn::", 4) && !condition))
         return 0;
     snprintf(out->name, sizeof(out->name), "%s", key);
     out->arg = node_at(t, pair->value);
@@ -354,7 +357,7 @@ static void scan_node(struct scan *s, yaml_node_t *node, int depth)
         return;
     }
     struct intrinsic in;
-    if (find_intrinsic(s->t, node, &in)) {
+    if (find_intrinsic(s->t, node, &in, 0)) {
         if (in.unknown) {
             s->error = error_at(s->t, node, s->d,
                                 "unknown intrinsic function '%s' (expected Ref, Fn::GetAtt, "
@@ -1113,7 +1116,9 @@ static json_t *resolve(struct resolver *r, yaml_node_t *node, struct buf *pointe
         return json_null();
     }
     struct intrinsic in;
-    if (!plain && find_intrinsic(r->t, node, &in)) {
+    /* A short form's argument ("plain": its tag already read) may be a long form itself:
+     * !ImportValue {Ref: Export}. */
+    if (find_intrinsic(r->t, node, &in, plain)) {
         if (in.unknown) {
             fail(r, node, "unknown intrinsic function '%s'",
                  in.self ? (const char *)node->tag : in.name);
@@ -1346,7 +1351,7 @@ static int load_resources(struct cfn_template *t, struct diagnostics *d)
         }
         yaml_node_t *properties = yamlfile_get(t->doc, body, "Properties");
         if (properties && properties->type != YAML_MAPPING_NODE &&
-            !find_intrinsic(t, properties, &(struct intrinsic){{0}, 0, 0, 0})) {
+            !find_intrinsic(t, properties, &(struct intrinsic){{0}, 0, 0, 0}, 0)) {
             error = error_at(t, properties, d, "Properties of '%s' must be a mapping", id);
             continue;
         }
