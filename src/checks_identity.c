@@ -37,16 +37,70 @@ static int slot_order(const void *a, const void *b)
     return strcmp(((const struct table_slot *)a)->arn, ((const struct table_slot *)b)->arn);
 }
 
+/* One analysis per snapshot, shared by the identity checks of a run: building it is most of
+ * their cost, and five controls need the same answer. The evaluator runs checks on one thread.
+ * The cache holds a reference to the snapshot's authorization details document; while it is
+ * held no other document can have that address, so pointer equality proves that the cached
+ * analysis belongs to the snapshot being evaluated (a snapshot freed and another opened at the
+ * same address cannot match). It is rebuilt for a new snapshot and stays reachable until exit.
+ * TODO(lead): a per-run slot in check_context would replace this. */
+static struct {
+    json_t *details_document;
+    struct policy_input input;
+    struct policy_analysis *analysis;
+    json_t *notes; /* what the input and the analysis could not see */
+    struct table_slot *by_arn;
+} cache;
+
+static void cache_clear(void)
+{
+    policy_analysis_free(cache.analysis);
+    policy_input_release(&cache.input);
+    free(cache.by_arn);
+    json_decref(cache.notes);
+    json_decref(cache.details_document);
+    memset(&cache, 0, sizeof(cache));
+}
+
 static void identity_release(struct identity *id)
 {
-    policy_analysis_free(id->analysis);
-    policy_input_release(&id->input);
-    free(id->by_arn);
+    /* The analysis belongs to the cache; only the view is released. */
     memset(id, 0, sizeof(*id));
 }
 
-/* Runs the policy analysis for one check. Returns 1 when it is ready, 0 when the authorization
- * details are missing (a Review finding was added), negative on a runtime failure. */
+static int cache_build(const struct check_context *ctx, json_t *details_document)
+{
+    struct diagnostics d;
+    cache_clear();
+    diag_init(&d);
+    cache.notes = json_array();
+    int rc = cache.notes ? policy_input_from_snapshot(&cache.input, ctx->evidence, cache.notes, &d)
+                         : DDB_ERUNTIME;
+    if (rc == 0)
+        rc = policy_analyze(&cache.analysis, &cache.input, &d);
+    if (rc == 0) {
+        json_array_extend(cache.notes, cache.analysis->notes);
+        size_t n = cache.analysis->table_count;
+        cache.by_arn = n ? malloc(n * sizeof(*cache.by_arn)) : NULL;
+        if (n && !cache.by_arn)
+            rc = DDB_ERUNTIME;
+        for (size_t t = 0; cache.by_arn && t < n; t++)
+            cache.by_arn[t] = (struct table_slot){cache.analysis->tables[t].arn, t};
+        if (cache.by_arn)
+            qsort(cache.by_arn, n, sizeof(*cache.by_arn), slot_order);
+    }
+    diag_free(&d);
+    if (rc < 0) {
+        cache_clear();
+        return rc;
+    }
+    cache.details_document = json_incref(details_document);
+    return 0;
+}
+
+/* Runs (or reuses) the policy analysis for one check. Returns 1 when it is ready, 0 when the
+ * authorization details are missing (a Review finding was added), negative on a runtime
+ * failure. */
 static int identity_load(struct check_context *ctx, struct identity *id)
 {
     memset(id, 0, sizeof(*id));
@@ -62,40 +116,24 @@ static int identity_load(struct check_context *ctx, struct identity *id)
         check_cite(ctx, f, id->details, "");
         return 0;
     }
-    struct diagnostics d;
-    diag_init(&d);
-    json_t *notes = json_array();
-    int rc =
-        notes ? policy_input_from_snapshot(&id->input, ctx->evidence, notes, &d) : DDB_ERUNTIME;
-    if (rc == 0)
-        rc = policy_analyze(&id->analysis, &id->input, &d);
-    if (rc == 0) {
-        json_array_extend(notes, id->analysis->notes);
-        size_t i;
-        json_t *text;
-        json_array_foreach(notes, i, text)
-        {
-            if (i == NOTE_LIMIT) {
-                result_add_note(ctx->result, "and %zu more notes from the policy analysis",
-                                json_array_size(notes) - NOTE_LIMIT);
-                break;
-            }
-            result_add_note(ctx->result, "%s", json_string_value(text));
-        }
-        size_t n = id->analysis->table_count;
-        id->by_arn = n ? malloc(n * sizeof(*id->by_arn)) : NULL;
-        if (n && !id->by_arn)
-            rc = DDB_ERUNTIME;
-        for (size_t t = 0; id->by_arn && t < n; t++)
-            id->by_arn[t] = (struct table_slot){id->analysis->tables[t].arn, t};
-        if (id->by_arn)
-            qsort(id->by_arn, n, sizeof(*id->by_arn), slot_order);
+    if (!cache.analysis || cache.details_document != id->details->document) {
+        int rc = cache_build(ctx, id->details->document);
+        if (rc < 0)
+            return rc;
     }
-    json_decref(notes);
-    diag_free(&d);
-    if (rc < 0) {
-        identity_release(id);
-        return rc;
+    id->input = cache.input;
+    id->analysis = cache.analysis;
+    id->by_arn = cache.by_arn;
+    size_t i;
+    json_t *text;
+    json_array_foreach(cache.notes, i, text)
+    {
+        if (i == NOTE_LIMIT) {
+            result_add_note(ctx->result, "and %zu more notes from the policy analysis",
+                            json_array_size(cache.notes) - NOTE_LIMIT);
+            break;
+        }
+        result_add_note(ctx->result, "%s", json_string_value(text));
     }
     return 1;
 }
@@ -1304,7 +1342,9 @@ int check_resource_policy_isolation(struct check_context *ctx)
     }
     json_decref(notes);
     diag_free(&d);
-    identity_release(&id);
+    policy_analysis_free(id.analysis);
+    policy_input_release(&id.input);
+    free(id.by_arn);
     return rc;
 }
 
