@@ -222,7 +222,8 @@ static int print_event(void *ctx, json_t *event, const struct cloudtrail_source 
 static int exec_scan(int argc, char **argv, struct diagnostics *d)
 {
     static const struct option long_options[] = {
-        {"period", required_argument, NULL, 'p'},          {"keys", required_argument, NULL, 'k'},
+        {"period", required_argument, NULL, 'p'},          {"since", required_argument, NULL, 's'},
+        {"until", required_argument, NULL, 'u'},           {"keys", required_argument, NULL, 'k'},
         {"public-keys", required_argument, NULL, 'P'},     {"format", required_argument, NULL, 'f'},
         {"max-record-size", required_argument, NULL, 'm'}, {NULL, 0, NULL, 0},
     };
@@ -240,6 +241,16 @@ static int exec_scan(int argc, char **argv, struct diagnostics *d)
         switch (option) {
         case 'p':
             error = parse_period(&args, optarg, d);
+            break;
+        case 's':
+        case 'u':
+            if (!activity_valid_date(optarg))
+                error = diag_error(d, DDB_EUSAGE, "--%s '%s': expected YYYY-MM-DD",
+                                   option == 's' ? "since" : "until", optarg);
+            else if (option == 's')
+                args.period_start = optarg;
+            else
+                args.period_end = optarg;
             break;
         case 'k':
             error = parse_keys(&args, optarg, d);
@@ -267,6 +278,11 @@ static int exec_scan(int argc, char **argv, struct diagnostics *d)
         }
         if (error < 0)
             goto done;
+    }
+    if (args.period_start && args.period_end && strcmp(args.period_start, args.period_end) > 0) {
+        error = diag_error(d, DDB_EUSAGE, "the period starts (%s) after it ends (%s)",
+                           args.period_start, args.period_end);
+        goto done;
     }
     if (optind >= argc) {
         error = diag_error(d, DDB_EUSAGE, "cloudtrail scan: give at least one DIR or FILE");
@@ -343,6 +359,7 @@ const struct command command_cloudtrail_scan = {
     .summary = "Report DynamoDB, IAM and KMS activity from CloudTrail logs",
     .usage =
         "usage: ddbaudit cloudtrail scan DIR|FILE... [--period YYYY-MM-DD..YYYY-MM-DD]\n"
+        "                                [--since YYYY-MM-DD] [--until YYYY-MM-DD]\n"
         "                                [--keys ARN,...] [--public-keys FILE]\n"
         "                                [--format json|text|events] [--max-record-size SIZE]\n"
         "\n"
@@ -353,6 +370,7 @@ const struct command command_cloudtrail_scan = {
         "and AccessDenied counts. Every event links to its file, SHA-256 and byte offset.\n"
         "\n"
         "  --period A..B          keep events whose eventTime falls on days A..B (UTC)\n"
+        "  --since A, --until B   the same, one end at a time\n"
         "  --keys ARN,...         KMS keys whose usage to report (default: all keys)\n"
         "  --public-keys FILE     `aws cloudtrail list-public-keys` output: also verify\n"
         "                         the digest files under the given directories\n"

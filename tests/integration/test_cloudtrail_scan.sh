@@ -77,6 +77,11 @@ check "unreadable only: exit 3" test $? -eq 3
 check "one unreadable among readable: exit 0" test $? -eq 0
 "$BIN" cloudtrail scan --period 2026-07..2026-08 "$DATA/records" >/dev/null 2>&1
 check "bad --period: exit 2" test $? -eq 2
+"$BIN" cloudtrail scan --since 2026-07-10 --until 2026-07-01 "$DATA/records" >/dev/null 2>&1
+check "--since after --until: exit 2" test $? -eq 2
+"$BIN" cloudtrail scan --since 2026-07-01 --until 2026-09-30 "$DATA/records" | jq -S 'del(.sources)' >"$WORK/since.json"
+"$BIN" cloudtrail scan --period 2026-07-01..2026-09-30 "$DATA/records" | jq -S 'del(.sources)' >"$WORK/period.json"
+check "--since/--until = --period" cmp -s "$WORK/since.json" "$WORK/period.json"
 
 # 6. A 100 MB record: skipped with a warning under the default cap, read with a larger one.
 python3 - "$WORK/huge.json.gz" <<'EOF'
