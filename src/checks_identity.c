@@ -760,6 +760,8 @@ int check_identity_least_privilege(struct check_context *ctx)
             }
             buf_puts(&what, everywhere ? " on every table" : " on the tables it names");
             if (!doc->attachments) {
+                if (doc->boundary_uses)
+                    continue; /* a boundary grants nothing; it only limits */
                 if (unattached++ < LIST_LIMIT)
                     result_add_note(ctx->result,
                                     "unattached policy %s %s (it grants nothing until attached)",
@@ -1509,7 +1511,10 @@ int check_admin_access(struct check_context *ctx)
                     continue;
                 if (!count)
                     source = &p->cells[c];
-                list_add(&where, &count, id.analysis->tables[p->cells[c].table].name);
+                const struct policy_table *table = &id.analysis->tables[p->cells[c].table];
+                char label_text[400];
+                snprintf(label_text, sizeof(label_text), "%s (%s)", table->name, table->region);
+                list_add(&where, &count, label_text);
             }
             list_finish(&where, count);
         }

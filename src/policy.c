@@ -949,7 +949,8 @@ struct reach {
 enum origin { ORIGIN_IDENTITY, ORIGIN_RESOURCE, ORIGIN_BOUNDARY };
 
 struct record {
-    uint32_t table; /* or NO_TABLE for "every table" */
+    uint32_t table;    /* or NO_TABLE for "every table" */
+    uint32_t sequence; /* order of discovery: keeps sorting, and so output, deterministic */
     uint8_t some, all;
     uint8_t origin;
     const struct policy_statement *statement;
@@ -1004,7 +1005,9 @@ static int record_push(struct record_list *list, const struct record *record)
         list->items = items;
         list->capacity = capacity;
     }
-    list->items[list->count++] = *record;
+    list->items[list->count] = *record;
+    list->items[list->count].sequence = (uint32_t)list->count;
+    list->count++;
     return 0;
 }
 
@@ -1488,6 +1491,7 @@ static void apply_boundary(struct policy_analysis *analysis, struct state *state
         return;
     }
     p->boundary = analysis->documents[*found];
+    p->boundary->boundary_uses++;
 }
 
 static void load_groups(struct policy_analysis *analysis, struct state *state, json_t *details)
@@ -1692,7 +1696,7 @@ static void load_resource_policy(struct policy_analysis *analysis, struct state 
         all &= (uint8_t)kinds;
         if (!some || policy_action_set_empty(&st->dynamodb_actions))
             continue;
-        struct record record = {(uint32_t)t, some, all, ORIGIN_RESOURCE, st, doc, NULL};
+        struct record record = {(uint32_t)t, 0, some, all, ORIGIN_RESOURCE, st, doc, NULL};
         if (st->not_principal) {
             if (st->effect == POLICY_ALLOW) {
                 long p = principal_for(analysis, state, "*", POLICY_PRINCIPAL_AWS);
@@ -1848,7 +1852,7 @@ static int record_order(const void *a, const void *b)
     uint64_t ty = y->table == NO_TABLE ? 0 : (uint64_t)y->table + 1;
     if (tx != ty)
         return tx < ty ? -1 : 1;
-    return 0;
+    return x->sequence < y->sequence ? -1 : x->sequence > y->sequence;
 }
 
 static int has_contribution(const struct policy_cell *cell)
@@ -1873,6 +1877,7 @@ static int evaluate_principal(struct policy_analysis *analysis, struct state *st
             if (!reach)
                 return -1;
             struct record r = {NO_TABLE,
+                               0,
                                reach->all_some,
                                reach->all_all,
                                (uint8_t)(boundary ? ORIGIN_BOUNDARY : ORIGIN_IDENTITY),

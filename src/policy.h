@@ -163,8 +163,9 @@ struct policy_document {
     json_t *root;                     /* the parsed document (owned reference) */
     struct policy_statement *statements;
     size_t statement_count;
-    char *error;        /* non-NULL when malformed: the document then has no statements */
-    size_t attachments; /* principals it reaches (identity policies) */
+    char *error;          /* non-NULL when malformed: the document then has no statements */
+    size_t attachments;   /* principals it reaches (identity policies) */
+    size_t boundary_uses; /* principals it bounds as a permissions boundary */
 };
 
 /* Parses a policy document given as a JSON object, a JSON string, or a URL-encoded JSON string.

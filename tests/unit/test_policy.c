@@ -742,6 +742,17 @@ static void test_matrix_shape(void **state)
     json_t *tables = json_object_get(matrix, "tables");
     assert_int_equal(json_array_size(tables), 3);
     assert_false(json_is_true(json_object_get(json_array_get(tables, 0), "transport_enforced")));
+    /* Same input, same bytes. */
+    char *first = json_dumps(matrix, JSON_COMPACT);
+    struct scenario again;
+    analyse(&again, group_details, NULL, NULL);
+    json_t *second_matrix = policy_analysis_matrix(again.analysis);
+    char *second = json_dumps(second_matrix, JSON_COMPACT);
+    assert_string_equal(first, second);
+    free(first);
+    free(second);
+    json_decref(second_matrix);
+    release(&again);
     json_decref(matrix);
     release(&s);
 }
