@@ -1063,7 +1063,8 @@ int cloudtrail_scan_path(struct cloudtrail_scan *scan, const char *path, cloudtr
     struct path_list list = {0};
     int error = collect(&list, path, d);
     if (error == 0) {
-        qsort(list.paths, list.count, sizeof(*list.paths), compare_paths);
+        if (list.count) /* qsort wants a non-NULL base even for nothing */
+            qsort(list.paths, list.count, sizeof(*list.paths), compare_paths);
         for (size_t i = 0; i < list.count && error >= 0; i++) {
             int file_error = scan_one_file(scan, list.paths[i], fn, ctx, d);
             if (file_error < 0 && file_error != DDB_EINPUT)

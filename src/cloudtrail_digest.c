@@ -479,8 +479,10 @@ int cloudtrail_validate(json_t **out, const char *const *roots, size_t root_coun
         goto done;
     for (size_t i = 0; i < lists.digest_count; i++)
         load_digest(&lists.digests[i], d);
-    qsort(lists.digests, lists.digest_count, sizeof(*lists.digests), compare_digests);
-    qsort(lists.logs, lists.log_count, sizeof(*lists.logs), compare_logs);
+    if (lists.digest_count) /* qsort wants a non-NULL base even for nothing */
+        qsort(lists.digests, lists.digest_count, sizeof(*lists.digests), compare_digests);
+    if (lists.log_count)
+        qsort(lists.logs, lists.log_count, sizeof(*lists.logs), compare_logs);
     /* A digest without a .sig inherits the signature its successor vouches for. */
     for (size_t i = 0; i < lists.digest_count; i++) {
         struct digest_file *next = &lists.digests[i];

@@ -314,8 +314,10 @@ static int exec_scan(int argc, char **argv, struct diagnostics *d)
     size_t readable = 0;
     for (size_t i = 0; i < scan.file_count; i++)
         readable += scan.files[i].status != CLOUDTRAIL_FILE_UNREADABLE;
-    if (readable == 0 && scan.file_count > 0) {
-        error = diag_error(d, DDB_EINPUT, "no CloudTrail input could be read");
+    if (readable == 0) {
+        error = diag_error(d, DDB_EINPUT,
+                           scan.file_count ? "no CloudTrail input could be read"
+                                           : "no CloudTrail log files (*.json, *.json.gz) found");
         goto done;
     }
     result = activity_to_json(activity, &scan);

@@ -75,6 +75,9 @@ check "hostile: good files still read" test "$(jq '[.sources[] | select(.file | 
 check "unreadable only: exit 3" test $? -eq 3
 "$BIN" cloudtrail scan "$WORK/does-not-exist.json.gz" "$DATA/records" >/dev/null 2>&1
 check "one unreadable among readable: exit 0" test $? -eq 0
+mkdir "$WORK/empty"
+"$BIN" cloudtrail scan "$WORK/empty" >/dev/null 2>&1
+check "no log files at all: exit 3" test $? -eq 3
 "$BIN" cloudtrail scan --period 2026-07..2026-08 "$DATA/records" >/dev/null 2>&1
 check "bad --period: exit 2" test $? -eq 2
 "$BIN" cloudtrail scan --since 2026-07-10 --until 2026-07-01 "$DATA/records" >/dev/null 2>&1
