@@ -172,22 +172,49 @@ done:
     return error;
 }
 
-int render_document(struct buf *out, struct renderer *renderer, const struct render_format *format,
-                    json_t *view, struct diagnostics *d)
+int render_prepare(struct renderer *renderer, const struct render_format *format, json_t *view,
+                   struct diagnostics *d)
 {
     int error;
-    const struct mustache_template *template;
+    const struct mustache_template *template = NULL;
     if (format->decorate && (error = format->decorate(view, d)) < 0)
         return error;
-    if ((error = template_get(&template, renderer, format->template, d)) < 0)
-        return error;
+    return template_get(&template, renderer, format->template, d);
+}
+
+static int render_with_cache(struct buf *out, const struct renderer *renderer,
+                             const struct render_format *format, json_t *view,
+                             struct mustache_cache *cache, struct diagnostics *d)
+{
+    const struct mustache_template *template = NULL;
+    for (size_t i = 0; i < renderer->template_count; i++)
+        if (strcmp(renderer->templates[i].name, format->template) == 0)
+            template = renderer->templates[i].template;
+    if (!template)
+        return diag_error(d, DDB_ERUNTIME, "template %s was not prepared", format->template);
     struct mustache_options options = {
         .escape = format->escape,
         .load_partial = mustache_load_from_dirs,
-        .partial_ctx = &renderer->loader,
-        .cache = renderer->cache,
+        .partial_ctx = (void *)&renderer->loader,
+        .cache = cache,
     };
     return mustache_render(out, template, view, &options, d);
+}
+
+int render_prepared(struct buf *out, const struct renderer *renderer,
+                    const struct render_format *format, json_t *view, struct diagnostics *d)
+{
+    /* A cache of partials for this render alone: the shared one is not safe across threads. */
+    return render_with_cache(out, renderer, format, view, NULL, d);
+}
+
+int render_document(struct buf *out, struct renderer *renderer, const struct render_format *format,
+                    json_t *view, struct diagnostics *d)
+{
+    int error = render_prepare(renderer, format, view, d);
+    if (error < 0)
+        return error;
+    return render_with_cache(out, renderer, format, view, renderer->cache, d);
 }
 
 /* ---- Helpers ---- */
@@ -318,8 +345,42 @@ static const struct status_info *status_find(const char *name)
 struct view_builder {
     struct diagnostics *d;
     struct buf text;
-    json_t *anchors; /* anchors handed out so far: an HTML id must be unique */
+    json_t *anchors;                   /* anchors handed out so far: an HTML id must be unique */
+    json_t *labels[STATUS_KINDS];      /* "Remediate", ... */
+    json_t *classes[STATUS_KINDS + 1]; /* "status-remediate", ..., "status-other" */
+    char flags[STATUS_KINDS][24];      /* "is_remediate", ... */
 };
+
+static int view_builder_init(struct view_builder *vb, struct diagnostics *d)
+{
+    memset(vb, 0, sizeof(*vb));
+    vb->d = d;
+    buf_init(&vb->text, BUF_DEFAULT_MAX);
+    vb->anchors = json_object();
+    int ok = vb->anchors != NULL;
+    for (size_t s = 0; s <= STATUS_KINDS; s++) {
+        const char *name = s < STATUS_KINDS ? statuses[s].name : "other";
+        char class_name[32];
+        snprintf(class_name, sizeof(class_name), "status-%s", name);
+        ok &= (vb->classes[s] = json_string(class_name)) != NULL;
+        if (s < STATUS_KINDS) {
+            ok &= (vb->labels[s] = json_string(statuses[s].label)) != NULL;
+            snprintf(vb->flags[s], sizeof(vb->flags[s]), "is_%s", name);
+        }
+    }
+    return ok ? 0 : -1;
+}
+
+static void view_builder_free(struct view_builder *vb)
+{
+    buf_free(&vb->text);
+    json_decref(vb->anchors);
+    for (size_t s = 0; s <= STATUS_KINDS; s++) {
+        json_decref(vb->classes[s]);
+        if (s < STATUS_KINDS)
+            json_decref(vb->labels[s]);
+    }
+}
 
 static int shape_error(struct view_builder *vb, const char *pointer, const char *what)
 {
@@ -334,9 +395,15 @@ static int oom(struct view_builder *vb)
 /* Sets <prefix>status_label and <prefix>status_class from object[<prefix>status]. A status the
  * renderer does not know is an input error for our own statuses; `lenient` (vendor_status,
  * which comes from the catalog's text) shows it as written. */
+/* How much add_status adds: findings get only the label (100k of them; a template writes
+ * their class as status-{{status}}, which is safe once the status is known to be one of five
+ * words), controls the label, the class and the is_<status> flag. */
+enum { STATUS_LABEL = 0, STATUS_CLASS = 1, STATUS_FLAG = 2, STATUS_LENIENT = 4 };
+
 static int add_status(struct view_builder *vb, json_t *object, const char *key, const char *pointer,
-                      int lenient)
+                      int what)
 {
+    int lenient = what & STATUS_LENIENT;
     json_t *value = json_object_get(object, key);
     const char *name = json_string_value(value);
     const struct status_info *info = status_find(name);
@@ -356,19 +423,16 @@ static int add_status(struct view_builder *vb, json_t *object, const char *key, 
                    key);
         return shape_error(vb, pointer, vb->text.data);
     }
-    const char *label = info ? info->label : name ? name : "";
-    buf_reset(&vb->text);
-    if (buf_printf(&vb->text, "status-%s", info ? info->name : "other") < 0 ||
-        json_object_set_new(object, label_key, json_string_nocheck(label)) < 0 ||
-        json_object_set_new(object, class_key, json_string(vb->text.data)) < 0)
+    /* A 100k-finding report has 100k labels: each known one is one shared string. */
+    size_t index = info ? (size_t)(info - statuses) : STATUS_KINDS;
+    json_t *label = info ? json_incref(vb->labels[index]) : json_string_nocheck(name ? name : "");
+    if (json_object_set_new(object, label_key, label) < 0 ||
+        ((what & STATUS_CLASS) && json_object_set(object, class_key, vb->classes[index]) < 0))
         return oom(vb);
     /* Per-status booleans let a template pick a colour without comparing strings. */
-    if (info && strcmp(key, "status") == 0) {
-        buf_reset(&vb->text);
-        if (buf_printf(&vb->text, "is_%s", info->name) < 0 ||
-            json_object_set_new(object, vb->text.data, json_true()) < 0)
-            return oom(vb);
-    }
+    if (info && (what & STATUS_FLAG) &&
+        json_object_set_new(object, vb->flags[index], json_true()) < 0)
+        return oom(vb);
     return 0;
 }
 
@@ -601,9 +665,10 @@ static int view_evidence(struct view_builder *vb, json_t **out, json_t *evidence
         json_t *view = view_object(item);
         json_t *value = json_object_get(item, "value");
         char *text = value ? json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        /* value_json is "" only when there is no value (null prints as "null"), so templates
+         * test it with {{#value_json}}. */
         if (!view || json_array_append_new(list, view) < 0 ||
-            json_object_set_new(view, "value_json", json_string(text ? text : "")) < 0 ||
-            json_object_set_new(view, "has_value", json_boolean(value != NULL)) < 0) {
+            json_object_set_new(view, "value_json", json_string_nocheck(text ? text : "")) < 0) {
             free(text);
             json_decref(list);
             return oom(vb);
@@ -624,14 +689,19 @@ static int view_finding(struct view_builder *vb, json_t **out, json_t *finding, 
         error = shape_error(vb, pointer, "finding needs a string \"resource\"");
         goto done;
     }
-    if ((error = add_status(vb, view, "status", pointer, 0)) < 0 ||
-        (json_object_get(view, "original_status") &&
-         (error = add_status(vb, view, "original_status", pointer, 0)) < 0))
+    if ((error = add_status(vb, view, "status", pointer, STATUS_LABEL)) < 0)
         goto done;
-    const char *original = json_string_value(json_object_get(view, "original_status"));
-    if (original && strcmp(original, string_of(view, "status")) != 0 &&
-        json_object_set_new(view, "status_changed", json_true()) < 0) {
-        error = oom(vb);
+    json_t *original = json_object_get(view, "original_status");
+    if (original && !status_find(json_string_value(original))) {
+        error = shape_error(vb, pointer,
+                            "/original_status is not one of pass, review, "
+                            "remediate, accepted, not_applicable");
+        goto done;
+    }
+    if (original && strcmp(json_string_value(original), string_of(view, "status")) != 0 &&
+        ((error = add_status(vb, view, "original_status", pointer, STATUS_LABEL)) < 0 ||
+         json_object_set_new(view, "status_changed", json_true()) < 0)) {
+        error = error ? error : oom(vb);
         goto done;
     }
     if ((error = view_evidence(vb, &evidence, json_object_get(finding, "evidence"), pointer)) < 0)
@@ -701,8 +771,9 @@ static int view_control(struct view_builder *vb, json_t **out, json_t *control, 
         error = shape_error(vb, pointer, "\"findings\" is not an array");
         goto done;
     }
-    if ((error = add_status(vb, view, "status", pointer, 0)) < 0 ||
-        (error = add_status(vb, view, "vendor_status", pointer, 1)) < 0 ||
+    if ((error = add_status(vb, view, "status", pointer, STATUS_CLASS | STATUS_FLAG)) < 0 ||
+        (error = add_status(vb, view, "vendor_status", pointer, STATUS_CLASS | STATUS_LENIENT)) <
+            0 ||
         (error = make_anchor(vb, view, "control-", string_of(control, "id"))) < 0 ||
         (error = add_vendor_notes(vb, view)) < 0)
         goto done;
@@ -828,10 +899,10 @@ int render_view(json_t **out, json_t *report, struct diagnostics *d)
     int error = 0;
     size_t i;
     json_t *control;
-    struct view_builder vb = {.d = d, .anchors = json_object()};
+    struct view_builder vb;
+    int ready = view_builder_init(&vb, d);
     json_t *view = view_object(report), *controls = json_array(), *unmatched = json_array();
-    buf_init(&vb.text, BUF_DEFAULT_MAX);
-    if (!vb.anchors || !view || !controls || !unmatched) {
+    if (ready < 0 || !view || !controls || !unmatched) {
         error = oom(&vb);
         goto done;
     }
@@ -883,8 +954,7 @@ int render_view(json_t **out, json_t *report, struct diagnostics *d)
     *out = view;
     view = NULL;
 done:
-    buf_free(&vb.text);
-    json_decref(vb.anchors);
+    view_builder_free(&vb);
     json_decref(controls);
     json_decref(unmatched);
     json_decref(view);

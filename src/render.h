@@ -63,6 +63,15 @@ int render_view(json_t **out, json_t *report, struct diagnostics *d);
 int render_document(struct buf *out, struct renderer *renderer, const struct render_format *format,
                     json_t *view, struct diagnostics *d);
 
+/* The two halves of render_document, for rendering several formats at once from threads:
+ * render_prepare (one thread, before any render_prepared) runs the decorate hook and compiles
+ * the template; render_prepared only reads the view and the renderer, so calls for different
+ * formats may run concurrently once every format has been prepared. */
+int render_prepare(struct renderer *renderer, const struct render_format *format, json_t *view,
+                   struct diagnostics *d);
+int render_prepared(struct buf *out, const struct renderer *renderer,
+                    const struct render_format *format, json_t *view, struct diagnostics *d);
+
 /* ---- Helpers shared by the format modules ---- */
 
 /* The URL if it is http:, https: or mailto: with no whitespace or control characters, else NULL
