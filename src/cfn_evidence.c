@@ -285,15 +285,15 @@ static void map_kms_key(struct builder *b, const struct cfn_template *t,
     int enabled = cfn_bool(json_object_get(p, "Enabled"));
     json_t *spec = string_of(json_object_get(p, "KeySpec"));
     json_t *usage = string_of(json_object_get(p, "KeyUsage"));
+    spec = spec ? spec : json_string("SYMMETRIC_DEFAULT");
+    usage = usage ? usage : json_string("ENCRYPT_DECRYPT");
     struct document doc;
     document_init(&doc, r);
-    json_t *meta =
-        json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:O, s:O, s:s, s:b}", "AWSAccountId", t->account,
-                  "KeyId", id, "Arn", arn, "KeyManager", "CUSTOMER", "Enabled", enabled != 0,
-                  "KeyState", enabled == 0 ? "Disabled" : "Enabled", "KeySpec",
-                  spec ? spec : json_string("SYMMETRIC_DEFAULT"), "KeyUsage",
-                  usage ? usage : json_string("ENCRYPT_DECRYPT"), "Origin", "AWS_KMS",
-                  "MultiRegion", cfn_bool(json_object_get(p, "MultiRegion")) == 1);
+    json_t *meta = json_pack(
+        "{s:s, s:s, s:s, s:s, s:b, s:s, s:O, s:O, s:s, s:b}", "AWSAccountId", t->account, "KeyId",
+        id, "Arn", arn, "KeyManager", "CUSTOMER", "Enabled", enabled != 0, "KeyState",
+        enabled == 0 ? "Disabled" : "Enabled", "KeySpec", spec, "KeyUsage", usage, "Origin",
+        "AWS_KMS", "MultiRegion", cfn_bool(json_object_get(p, "MultiRegion")) == 1);
     json_decref(spec);
     json_decref(usage);
     json_object_set_new(doc.body, "KeyMetadata", meta);
