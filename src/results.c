@@ -184,7 +184,8 @@ static json_t *control_json(const struct control_result *r)
     json_object_set_new(o, "notes", r->notes ? json_incref(r->notes) : json_array());
 
     struct finding *sorted = malloc((r->finding_count ? r->finding_count : 1) * sizeof(*sorted));
-    memcpy(sorted, r->findings, r->finding_count * sizeof(*sorted));
+    if (r->finding_count)
+        memcpy(sorted, r->findings, r->finding_count * sizeof(*sorted));
     qsort(sorted, r->finding_count, sizeof(*sorted), compare_findings);
     json_t *findings = json_array();
     json_t *exception_ids = json_array();
