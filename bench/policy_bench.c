@@ -78,6 +78,12 @@ int main(int argc, char **argv)
            text ? strlen(text) : 0, t1.wall - t0.wall, t2.wall - t1.wall, t3.wall - t2.wall,
            t4.wall - t3.wall, t1.cpu - t0.cpu, t2.cpu - t1.cpu, t3.cpu - t2.cpu, t4.cpu - t3.cpu,
            open_rss, analysis_rss, (double)usage.ru_maxrss / 1024.0);
+    const char *dump = getenv("POLICY_BENCH_DUMP"); /* write the matrix there, to inspect it */
+    FILE *out = dump && text ? fopen(dump, "w") : NULL;
+    if (out) {
+        fputs(text, out);
+        fclose(out);
+    }
     free(text);
     json_decref(matrix);
     policy_analysis_free(analysis);

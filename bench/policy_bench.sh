@@ -38,13 +38,14 @@ command -v taskset >/dev/null && PIN="taskset -c 0,1"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-# best NAME COMMAND...: best wall time of RUNS, with its peak RSS (GNU time), into $WORK/NAME.
+# best NAME COMMAND...: best wall time of RUNS, with its CPU time and peak RSS (GNU time), into
+# $WORK/NAME; the command's output of that run into $WORK/NAME.best.
 best() {
     local name=$1 line best_line=""
     shift
     for _ in $(seq "$RUNS"); do
-        /usr/bin/time -f "%e %M" -o "$WORK/time" $PIN "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" ||
-            [ "$name" = report ] || { cat "$WORK/$name.err" >&2; exit 4; }
+        /usr/bin/time -f "%e %U %S %M" -o "$WORK/time" $PIN "$@" >"$WORK/$name.out" \
+            2>"$WORK/$name.err" || [ "$name" = report ] || { cat "$WORK/$name.err" >&2; exit 4; }
         line=$(tail -1 "$WORK/time")
         if [ -z "$best_line" ] || awk -v a="${line%% *}" -v b="${best_line%% *}" \
             'BEGIN { exit !(a < b) }'; then
@@ -57,13 +58,25 @@ best() {
 
 best engine "$BUILD/policy_bench" "$SNAPSHOT"
 best report "$BIN" report --evidence "$SNAPSHOT" --format json --out "$WORK/out"
-read -r engine_s engine_kb <"$WORK/engine"
-read -r report_s report_kb <"$WORK/report"
 echo "engine: $(cat "$WORK/engine.best")"
-printf '%-44s %8s %10s %12s %12s\n' "" "wall s" "peak MB" "time/target" "RSS/target"
-row() {
-    awk -v n="$1" -v s="$2" -v kb="$3" -v ts=$TARGET_S -v tm=$TARGET_MB 'BEGIN {
-        printf "%-44s %8.2f %10.1f %12.2f %12.2f\n", n, s, kb / 1024, s / ts, kb / 1024 / tm }'
-}
-row "engine (open + analyse + matrix + serialize)" "$engine_s" "$engine_kb"
-row "ddbaudit report --format json (25 controls)" "$report_s" "$report_kb"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs (wall times include waiting" \
+    "for a CPU; CPU times do not)"
+# figure KEY: a key=value of the engine's line.
+figure() { tr ' ' '\n' <"$WORK/engine.best" | awk -F= -v k="$1" '$1 == k { print $2 }'; }
+read -r report_wall report_user report_sys report_kb <"$WORK/report"
+awk -v ts=$TARGET_S -v tm=$TARGET_MB \
+    -v aw="$(figure analyse_s)" -v ac="$(figure analyse_cpu_s)" \
+    -v mw="$(figure matrix_s)" -v mc="$(figure matrix_cpu_s)" \
+    -v sw="$(figure serialize_s)" -v sc="$(figure serialize_cpu_s)" \
+    -v ow="$(figure open_s)" -v oc="$(figure open_cpu_s)" \
+    -v ro="$(figure rss_after_open_mb)" -v ra="$(figure rss_after_analysis_mb)" \
+    -v rp="$(figure peak_rss_mb)" \
+    -v rw="$report_wall" -v rc="$(awk -v u="$report_user" -v s="$report_sys" 'BEGIN{print u+s}')" \
+    -v rk="$report_kb" 'BEGIN {
+    printf "%-46s %8s %8s %10s %14s\n", "", "wall s", "CPU s", "peak MB", "CPU s/target"
+    printf "%-46s %8.2f %8.2f %10s %14s\n", "open the snapshot (evidence_open, for scale)", ow, oc, ro, "-"
+    printf "%-46s %8.2f %8.2f %10s %14.2f\n", "analyse: every principal x table", aw, ac, ra, ac / ts
+    printf "%-46s %8.2f %8.2f %10s %14.2f\n", "analyse + access matrix + JSON text", aw + mw + sw, ac + mc + sc, rp, (ac + mc + sc) / ts
+    printf "%-46s %8.2f %8.2f %10.1f %14s\n", "ddbaudit report --format json (25 controls)", rw, rc, rk / 1024, "-"
+    printf "memory: the analysis adds %.0f MB to the %.0f MB snapshot (%.2f of %d MB with it); the matrix and its text add %.0f MB more (peak %.2f of the target)\n", ra - ro, ro, ra / tm, tm, rp - ra, rp / tm
+}'

@@ -2292,7 +2292,7 @@ int policy_input_from_snapshot(struct policy_input *input, const struct evidence
  *   "notes": [string]
  * }
  * cell = {"read"|"write"|"admin"|"describe": "allowed"|"conditional" (absent: none),
- *         "actions": "GetItem Query", "conditional_actions": "PutItem" (absent when none),
+ *         "actions": "GetItem Query", "conditional_actions": "PutItem" (each absent when none),
  *         "transport_enforced": bool,   -- a Deny on aws:SecureTransport=false in the principal's
  *                                          policies covers it (tables[].transport_enforced says
  *                                          whether the table's own policy does)
@@ -2388,7 +2388,8 @@ static json_t *cell_json(struct matrix *m, const struct policy_principal *p,
                 out, group_names[g],
                 json_string(!policy_action_set_empty(&firm) ? "allowed" : "conditional"));
     }
-    json_object_set_new(out, "actions", actions_string(&cell->allowed));
+    if (!policy_action_set_empty(&cell->allowed))
+        json_object_set_new(out, "actions", actions_string(&cell->allowed));
     if (!policy_action_set_empty(&cell->conditional))
         json_object_set_new(out, "conditional_actions", actions_string(&cell->conditional));
     json_object_set_new(out, "transport_enforced",
