@@ -757,6 +757,138 @@ static void test_matrix_shape(void **state)
     release(&s);
 }
 
+static void test_deny_with_not_action_and_not_resource(void **state)
+{
+    (void)state;
+    struct scenario s;
+    /* Deny + NotAction denies everything but GetItem: only GetItem survives the Allow. */
+    char *details = role_with_inline(
+        "app",
+        "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"dynamodb:*\",\"Resource\":\"*\"},"
+        "{\"Effect\":\"Deny\",\"NotAction\":\"dynamodb:GetItem\",\"Resource\":\"*\"}]}");
+    analyse(&s, details, NULL, NULL);
+    const struct policy_cell *orders = cell(&s, ROLE("app"), 0);
+    assert_true(allowed(orders, "GetItem"));
+    assert_false(allowed(orders, "Query"));
+    assert_false(allowed(orders, "DeleteTable"));
+    release(&s);
+    free(details);
+
+    /* Deny + NotResource on the orders table ARN denies every other ARN, including the orders
+     * table's own indexes and stream; the table itself keeps its actions. */
+    details = role_with_inline(
+        "app",
+        "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"dynamodb:*\",\"Resource\":\"*\"},"
+        "{\"Effect\":\"Deny\",\"Action\":\"dynamodb:*\",\"NotResource\":\"" ORDERS "\"}]}");
+    analyse(&s, details, NULL, NULL);
+    orders = cell(&s, ROLE("app"), 0);
+    assert_true(allowed(orders, "GetItem"));
+    assert_true(allowed(orders, "Query"));       /* on the table */
+    assert_false(allowed(orders, "GetRecords")); /* only on the stream, which is denied */
+    assert_true(policy_action_set_empty(&cell(&s, ROLE("app"), 1)->allowed));
+    release(&s);
+    free(details);
+}
+
+static void test_other_services_grant_nothing(void **state)
+{
+    (void)state;
+    struct scenario s;
+    /* s3:* on "*" and dynamodb:* on an S3 ARN give no DynamoDB access to any table. */
+    char *details = role_with_inline(
+        "app", "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"*\"},"
+               "{\"Effect\":\"Allow\",\"Action\":\"dynamodb:*\",\"Resource\":"
+               "\"arn:aws:s3:::bucket/*\"}]}");
+    analyse(&s, details, NULL, NULL);
+    const struct policy_principal *p = principal(&s, ROLE("app"));
+    assert_true(policy_action_set_empty(&p->any));
+    json_t *matrix = policy_analysis_matrix(s.analysis);
+    assert_int_equal(json_array_size(json_object_get(matrix, "principals")), 0);
+    json_decref(matrix);
+    release(&s);
+    free(details);
+}
+
+static void test_boundary_deny_and_conditional_boundary(void **state)
+{
+    (void)state;
+    struct scenario s;
+    /* A Deny in the boundary denies; a conditional boundary Allow makes the grant conditional. */
+    analyse(
+        &s,
+        "{\"UserDetailList\":[],\"GroupDetailList\":[],\"RoleDetailList\":[{\"RoleName\":\"app\","
+        "\"Arn\":\"" ROLE(
+            "app") "\",\"RolePolicyList\":[{\"PolicyName\":\"p\",\"PolicyDocument\":"
+                   "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"dynamodb:*\",\"Resource\":\"*"
+                   "\"}}}],"
+                   "\"PermissionsBoundary\":{\"PermissionsBoundaryArn\":\"arn:aws:iam::" ACCOUNT
+                   ":policy/B\"}},{\"RoleName\":\"mfa\",\"Arn\":\"" ROLE(
+                       "mfa") "\",\"RolePolicyList\":"
+                              "[{\"PolicyName\":\"p\",\"PolicyDocument\":{\"Statement\":{"
+                              "\"Effect\":\"Allow\","
+                              "\"Action\":\"dynamodb:GetItem\",\"Resource\":\"*\"}}}],"
+                              "\"PermissionsBoundary\":"
+                              "{\"PermissionsBoundaryArn\":\"arn:aws:iam::" ACCOUNT
+                              ":policy/MfaOnly\"}}],"
+                              "\"Policies\":[{\"Arn\":\"arn:aws:iam::" ACCOUNT ":policy/B\","
+                              "\"PolicyVersionList\":[{\"IsDefaultVersion\":true,\"Document\":{"
+                              "\"Statement\":["
+                              "{\"Effect\":\"Allow\",\"Action\":\"dynamodb:*\",\"Resource\":\"*\"},"
+                              "{\"Effect\":\"Deny\",\"Action\":\"dynamodb:Delete*\",\"Resource\":"
+                              "\"*\"},"
+                              "{\"Effect\":\"Allow\",\"Action\":\"dynamodb:Scan\",\"Resource\":\"*"
+                              "\"}]}}]},"
+                              "{\"Arn\":\"arn:aws:iam::" ACCOUNT
+                              ":policy/MfaOnly\",\"PolicyVersionList\":"
+                              "[{\"IsDefaultVersion\":true,\"Document\":{\"Statement\":{\"Effect\":"
+                              "\"Allow\","
+                              "\"Action\":\"dynamodb:*\",\"Resource\":\"*\",\"Condition\":{"
+                              "\"Bool\":"
+                              "{\"aws:MultiFactorAuthPresent\":\"true\"}}}}}]}]}",
+        NULL, NULL);
+    const struct policy_cell *c = cell(&s, ROLE("app"), 0);
+    assert_true(allowed(c, "PutItem"));
+    assert_false(allowed(c, "DeleteTable") || conditional(c, "DeleteTable"));
+    assert_false(allowed(c, "DeleteItem"));
+    assert_int_equal(s.analysis->documents[0]->boundary_uses, 1);
+    assert_int_equal(s.analysis->documents[0]->attachments, 0);
+    json_t *condition = s.analysis->documents[1]->statements[0].condition;
+    assert_int_equal(policy_condition_classify(condition), POLICY_COND_MFA);
+    const struct policy_cell *mfa = cell(&s, ROLE("mfa"), 0);
+    assert_false(allowed(mfa, "GetItem"));
+    assert_true(conditional(mfa, "GetItem"));
+    assert_false(conditional(mfa, "PutItem")); /* the boundary never adds what the role lacks */
+    release(&s);
+}
+
+static void test_not_principal_and_service_principals(void **state)
+{
+    (void)state;
+    struct scenario s;
+    /* Allow with NotPrincipal admits everyone else: public. A service principal is its own
+     * entry, never the public one. */
+    analyse(&s, NULL,
+            "{\"Statement\":[{\"Effect\":\"Allow\",\"NotPrincipal\":{\"AWS\":\"" ROLE(
+                "app") "\"},\"Action\":\"dynamodb:Scan\",\"Resource\":\"" ORDERS
+                       "\"},{\"Effect\":\"Allow\","
+                       "\"Principal\":{\"Service\":\"backup.amazonaws.com\"},\"Action\":"
+                       "\"dynamodb:DescribeTable\",\"Resource\":\"" ORDERS "\"}]}",
+            NULL);
+    const struct policy_principal *anyone = principal(&s, "*");
+    assert_int_equal(anyone->type, POLICY_PRINCIPAL_PUBLIC);
+    assert_true(allowed(policy_cell_for(anyone, 0), "Scan"));
+    const struct policy_principal *service = principal(&s, "backup.amazonaws.com");
+    assert_int_equal(service->type, POLICY_PRINCIPAL_SERVICE_NAME);
+    assert_true(allowed(policy_cell_for(service, 0), "DescribeTable"));
+    /* No authorization details: said in the notes. */
+    int noted = 0;
+    for (size_t i = 0; i < json_array_size(s.analysis->notes); i++)
+        noted |= strstr(json_string_value(json_array_get(s.analysis->notes, i)),
+                        "authorization details are not in the evidence") != NULL;
+    assert_true(noted);
+    release(&s);
+}
+
 static void test_action_table_is_sorted(void **state)
 {
     (void)state;
@@ -803,6 +935,10 @@ int main(void)
         cmocka_unit_test(test_malformed_policy_in_details),
         cmocka_unit_test(test_policy_variables_match_anything),
         cmocka_unit_test(test_matrix_shape),
+        cmocka_unit_test(test_deny_with_not_action_and_not_resource),
+        cmocka_unit_test(test_other_services_grant_nothing),
+        cmocka_unit_test(test_boundary_deny_and_conditional_boundary),
+        cmocka_unit_test(test_not_principal_and_service_principals),
         cmocka_unit_test(test_action_table_is_sorted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
