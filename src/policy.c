@@ -966,6 +966,7 @@ struct record_list {
 
 struct group {
     const char *name;
+    json_t *attached; /* its AttachedManagedPolicies, resolved per member */
     struct policy_document **policies;
     size_t policy_count;
 };
@@ -1507,6 +1508,7 @@ static void load_groups(struct policy_analysis *analysis, struct state *state, j
         g->name = string_member(entry, "GroupName");
         if (!g->name)
             continue;
+        g->attached = json_object_get(entry, "AttachedManagedPolicies");
         const char *arn = string_member(entry, "Arn");
         char base[64];
         snprintf(base, sizeof(base), "/GroupDetailList/%zu/GroupPolicyList", i);
@@ -1526,7 +1528,6 @@ static void load_identity(struct policy_analysis *analysis, struct state *state,
                           enum policy_principal_type type)
 {
     json_t *list = json_object_get(details, list_key);
-    json_t *groups = json_object_get(details, "GroupDetailList");
     size_t i;
     json_t *entry;
     json_array_foreach(list, i, entry)
@@ -1572,15 +1573,7 @@ static void load_identity(struct policy_analysis *analysis, struct state *state,
             for (size_t k = 0; k < group->policy_count; k++)
                 if (principal_add_policy(p, group->policies[k], group->name) < 0)
                     state->out_of_memory = 1;
-            size_t gi;
-            json_t *gentry;
-            json_array_foreach(groups, gi, gentry)
-            {
-                const char *candidate = string_member(gentry, "GroupName");
-                if (candidate && !strcmp(candidate, group->name))
-                    attach_managed(analysis, state, p,
-                                   json_object_get(gentry, "AttachedManagedPolicies"), group->name);
-            }
+            attach_managed(analysis, state, p, group->attached, group->name);
         }
         apply_boundary(analysis, state, p, entry);
         if (type == POLICY_PRINCIPAL_ROLE) {
