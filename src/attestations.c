@@ -57,7 +57,7 @@ static int load_artifacts(const struct yaml_file *file, yaml_document_t *doc, ya
     if (slash)
         *slash = '\0';
     else
-        strcpy(base, ".");
+        base[0] = '\0';
     for (yaml_node_item_t *item = list->data.sequence.items.start;
          item < list->data.sequence.items.top; item++) {
         yaml_node_t *map = yaml_document_get_node(doc, *item);
@@ -84,7 +84,7 @@ static int load_artifacts(const struct yaml_file *file, yaml_document_t *doc, ya
                 error = yamlfile_error(file, yamlfile_get(doc, map, "file"), d,
                                        "artifact paths are relative to the attestations file");
             } else if (!a->problem) {
-                char *path = fs_join(base, name);
+                char *path = fs_join(*base ? base : ".", name);
                 char actual[DIGEST_SHA256_HEX_LEN + 1];
                 struct diagnostics quiet;
                 diag_init(&quiet);
@@ -197,41 +197,51 @@ done:
     return 0;
 }
 
+static long effective_max_age(const struct attestation *a, long max_age_limit)
+{
+    return max_age_limit > 0 && max_age_limit < a->max_age_days ? max_age_limit : a->max_age_days;
+}
+
+const char *attestation_state(const struct attestation *a, long as_of_day, long max_age_limit)
+{
+    if (a->problem)
+        return "unusable";
+    if (a->day > as_of_day)
+        return "future";
+    if (as_of_day - a->day > effective_max_age(a, max_age_limit))
+        return "stale";
+    return "current";
+}
+
 const struct attestation *attestation_find(const struct attestation_set *set,
-                                           const char *control_id, const char *resource)
+                                           const char *control_id, const char *resource,
+                                           long as_of_day, long max_age_limit)
 {
     const struct attestation *best = NULL;
+    int best_current = 0;
     for (size_t i = 0; set && i < set->count; i++) {
         const struct attestation *a = &set->items[i];
         if (strcmp(a->control, control_id))
             continue;
         if (a->resource && (!resource || fnmatch(a->resource, resource, 0) != 0))
             continue;
-        if (!best || a->day > best->day)
+        int current = !strcmp(attestation_state(a, as_of_day, max_age_limit), "current");
+        if (!best || current > best_current || (current == best_current && a->day > best->day)) {
             best = a;
+            best_current = current;
+        }
     }
     return best;
 }
 
-const char *attestation_state(const struct attestation *a, long as_of_day)
-{
-    if (a->problem)
-        return "unusable";
-    if (a->day > as_of_day)
-        return "future";
-    if (as_of_day - a->day > a->max_age_days)
-        return "stale";
-    return "current";
-}
-
-json_t *attestation_json(const struct attestation *a, long as_of_day)
+json_t *attestation_json(const struct attestation *a, long as_of_day, long max_age_limit)
 {
     json_t *o = json_object();
     json_object_set_new(o, "statement", json_string(a->statement));
     json_object_set_new(o, "attested_by", json_string(a->attested_by));
     json_object_set_new(o, "date", json_string(a->date));
-    json_object_set_new(o, "max_age_days", json_integer(a->max_age_days));
-    json_object_set_new(o, "state", json_string(attestation_state(a, as_of_day)));
+    json_object_set_new(o, "max_age_days", json_integer(effective_max_age(a, max_age_limit)));
+    json_object_set_new(o, "state", json_string(attestation_state(a, as_of_day, max_age_limit)));
     if (a->problem)
         json_object_set_new(o, "problem", json_string(a->problem));
     json_object_set_new(o, "artifacts", json_deep_copy(a->artifacts));

@@ -37,16 +37,20 @@ int attestations_load(struct attestation_set **out, const char *path, const stru
                       struct diagnostics *d);
 void attestations_free(struct attestation_set *set);
 
-/* The newest attestation for the control whose resource glob matches `resource` (a NULL glob
- * matches everything), or NULL. set may be NULL. */
+/* The attestation for the control whose resource glob matches `resource` (a NULL glob matches
+ * everything): the newest current one, else the newest of any state (for the message), else
+ * NULL. max_age_limit is the catalog's max_age_days (0 = none): the stricter of it and the
+ * attestation's own limit applies, so whoever writes an attestation cannot set the policy.
+ * set may be NULL. */
 const struct attestation *attestation_find(const struct attestation_set *set,
-                                           const char *control_id, const char *resource);
+                                           const char *control_id, const char *resource,
+                                           long as_of_day, long max_age_limit);
 
-/* "current", "stale" (older than max_age_days at as_of), "future" (dated after as_of) or
- * "unusable" (problem set). */
-const char *attestation_state(const struct attestation *a, long as_of_day);
+/* "current", "stale" (older than its effective max age at as_of), "future" (dated after as_of)
+ * or "unusable" (problem set). */
+const char *attestation_state(const struct attestation *a, long as_of_day, long max_age_limit);
 
-/* The attestation as report.json shows it (a new reference). */
-json_t *attestation_json(const struct attestation *a, long as_of_day);
+/* The attestation as report.json shows it (a new reference), with its effective max age. */
+json_t *attestation_json(const struct attestation *a, long as_of_day, long max_age_limit);
 
 #endif

@@ -4,6 +4,7 @@
 #include "buf.h"
 #include "catalog.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,6 +193,56 @@ static const char *describe_call(char *out, size_t size, const char *region, con
     return out;
 }
 
+/* Operations whose "there is none" answer (outcome not_found) is evidence: a table or key
+ * without a resource policy. For any other operation not_found is a failure to look. */
+static int absence_is_an_answer(const char *operation)
+{
+    return !strcmp(operation, "GetResourcePolicy") || !strcmp(operation, "GetKeyPolicy");
+}
+
+/* A per-resource document must describe the resource its path names: a hand-gathered file
+ * saved under the wrong name must not be judged as another table or key. Returns the pointer
+ * that disagrees, or NULL. */
+static const char *identity_mismatch(const struct evidence_call *call)
+{
+    static const struct {
+        const char *operation;
+        const char *pointer;
+    } identity[] = {
+        {"DescribeTable", "/Table/TableName"},
+        {"DescribeKey", "/KeyMetadata/KeyId"},
+    };
+    if (!call->key || !call->document)
+        return NULL;
+    for (size_t i = 0; i < sizeof(identity) / sizeof(identity[0]); i++) {
+        if (strcmp(call->operation, identity[i].operation))
+            continue;
+        const char *name = json_string_value(json_pointer_get(call->document, identity[i].pointer));
+        return name && !strcmp(name, call->key) ? NULL : identity[i].pointer;
+    }
+    return NULL;
+}
+
+static struct finding *evidence_gap(struct check_context *ctx, const char *resource,
+                                    const struct evidence_call *call, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static struct finding *evidence_gap(struct check_context *ctx, const char *resource,
+                                    const struct evidence_call *call, const char *fmt, ...)
+{
+    char reason[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof(reason), fmt, ap);
+    va_end(ap);
+    struct finding *f = result_add_finding(ctx->result, resource, STATUS_REVIEW, "%s", reason);
+    if (f) {
+        f->evidence_gap = 1;
+        check_cite(ctx, f, call, NULL);
+    }
+    return f;
+}
+
 const struct evidence_call *check_require(struct check_context *ctx, const char *resource,
                                           const char *region, const char *service,
                                           const char *operation, const char *key)
@@ -200,31 +251,38 @@ const struct evidence_call *check_require(struct check_context *ctx, const char 
         evidence_find(ctx->evidence, region, service, operation, key);
     char what[512];
     describe_call(what, sizeof(what), region, service, operation, key);
+    const char *mismatch;
     switch (evidence_outcome_of(call)) {
     case EVIDENCE_OK:
-    case EVIDENCE_NOT_FOUND:
+        if ((mismatch = identity_mismatch(call))) {
+            struct finding *f = evidence_gap(
+                ctx, resource, NULL, "evidence does not match: %s does not describe '%s' (see %s)",
+                what, key, mismatch);
+            check_cite(ctx, f, call, mismatch);
+            return NULL;
+        }
         return call;
+    case EVIDENCE_NOT_FOUND:
+        if (absence_is_an_answer(operation))
+            return call;
+        evidence_gap(ctx, resource, call, "evidence missing: %s answered not found (%s)", what,
+                     call->error_code ? call->error_code : "not_found");
+        return NULL;
     case EVIDENCE_MISSING:
-        result_add_finding(ctx->result, resource, STATUS_REVIEW,
-                           "evidence missing: %s was not collected", what);
+        evidence_gap(ctx, resource, NULL, "evidence missing: %s was not collected", what);
         return NULL;
-    case EVIDENCE_DENIED: {
-        struct finding *f = result_add_finding(
-            ctx->result, resource, STATUS_REVIEW,
-            "evidence missing: %s was denied (%s): grant %s:%s to the collecting role", what,
-            call->error_code ? call->error_code : "AccessDenied", service, operation);
-        check_cite(ctx, f, call, NULL);
+    case EVIDENCE_DENIED:
+        evidence_gap(ctx, resource, call,
+                     "evidence missing: %s was denied (%s): grant %s:%s to the collecting role",
+                     what, call->error_code ? call->error_code : "AccessDenied", service,
+                     operation);
         return NULL;
-    }
     case EVIDENCE_ERROR:
-    default: {
-        struct finding *f = result_add_finding(
-            ctx->result, resource, STATUS_REVIEW, "evidence missing: %s failed (%s%s%s)", what,
-            call->error_code ? call->error_code : "error", call->error_message ? ": " : "",
-            call->error_message ? call->error_message : "");
-        check_cite(ctx, f, call, NULL);
+    default:
+        evidence_gap(ctx, resource, call, "evidence missing: %s failed (%s%s%s)", what,
+                     call->error_code ? call->error_code : "error", call->error_message ? ": " : "",
+                     call->error_message ? call->error_message : "");
         return NULL;
-    }
     }
 }
 

@@ -16,7 +16,9 @@ static int attested_finding(struct check_context *ctx, const struct attestation 
     check_account_scope(ctx, scope, sizeof(scope));
     long as_of_day = 0;
     date_parse(ctx->as_of, &as_of_day);
-    const struct attestation *a = attestation_find(ctx->attestations, ctx->control->id, NULL);
+    long limit = check_param_int(ctx, "max_age_days", 0);
+    const struct attestation *a =
+        attestation_find(ctx->attestations, ctx->control->id, NULL, as_of_day, limit);
     *out = a;
     if (!a) {
         result_add_finding(ctx->result, scope, STATUS_REVIEW,
@@ -25,14 +27,14 @@ static int attested_finding(struct check_context *ctx, const struct attestation 
                            ctx->control->id);
         return 0;
     }
-    const char *state = attestation_state(a, as_of_day);
+    const char *state = attestation_state(a, as_of_day, check_param_int(ctx, "max_age_days", 0));
     if (strcmp(state, "current")) {
         struct finding *f = result_add_finding(
             ctx->result, scope, STATUS_REVIEW, "attestation by %s dated %s is %s%s%s%s",
             a->attested_by, a->date, state,
             !strcmp(state, "stale") ? " (older than its max_age_days)" : "", a->problem ? ": " : "",
             a->problem ? a->problem : "");
-        f->attestation = attestation_json(a, as_of_day);
+        f->attestation = attestation_json(a, as_of_day, check_param_int(ctx, "max_age_days", 0));
         return 0;
     }
     return 1;
@@ -50,7 +52,7 @@ int check_attested_inherited(struct check_context *ctx)
     struct finding *f = result_add_finding(ctx->result, scope, STATUS_PASS,
                                            "inherited from AWS; attested by %s on %s: %s",
                                            a->attested_by, a->date, a->statement);
-    f->attestation = attestation_json(a, as_of_day);
+    f->attestation = attestation_json(a, as_of_day, check_param_int(ctx, "max_age_days", 0));
     return 0;
 }
 
@@ -96,7 +98,7 @@ int check_attested_certification(struct check_context *ctx)
                                    "not list",
                                    tables, tables == 1 ? "" : "s", s->regions[i]);
         check_cite(ctx, f, list, "/TableNames");
-        f->attestation = attestation_json(a, as_of_day);
+        f->attestation = attestation_json(a, as_of_day, check_param_int(ctx, "max_age_days", 0));
     }
     return 0;
 }
@@ -202,7 +204,7 @@ int check_csp_access(struct check_context *ctx)
         struct finding *f = result_add_finding(ctx->result, scope, STATUS_PASS,
                                                "AWS staff access controls attested by %s on %s",
                                                a->attested_by, a->date);
-        f->attestation = attestation_json(a, as_of_day);
+        f->attestation = attestation_json(a, as_of_day, check_param_int(ctx, "max_age_days", 0));
     }
     return check_each_table(ctx, visit_key_policy);
 }

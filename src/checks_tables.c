@@ -650,7 +650,9 @@ static int visit_client_side(struct check_context *ctx, const struct table_ref *
     }
     long as_of_day = 0;
     date_parse(ctx->as_of, &as_of_day);
-    const struct attestation *a = attestation_find(ctx->attestations, ctx->control->id, table->arn);
+    long limit = check_param_int(ctx, "max_age_days", 0);
+    const struct attestation *a =
+        attestation_find(ctx->attestations, ctx->control->id, table->arn, as_of_day, limit);
     struct finding *f;
     if (!a) {
         /* No attestation is missing evidence: Review, like every other gap. */
@@ -659,13 +661,13 @@ static int visit_client_side(struct check_context *ctx, const struct table_ref *
                                "attestation says it is in place",
                                tag_key, value);
     } else {
-        const char *state = attestation_state(a, as_of_day);
+        const char *state = attestation_state(a, as_of_day, limit);
         int current = !strcmp(state, "current");
         f = result_add_finding(ctx->result, table->arn, current ? STATUS_PASS : STATUS_REVIEW,
                                "%s is %s; client-side encryption attested by %s on %s (%s%s%s)",
                                tag_key, value, a->attested_by, a->date, state,
                                a->problem ? ": " : "", a->problem ? a->problem : "");
-        f->attestation = attestation_json(a, as_of_day);
+        f->attestation = attestation_json(a, as_of_day, limit);
     }
     check_cite(ctx, f, tags, tag_pointer);
     return 0;

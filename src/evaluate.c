@@ -22,9 +22,12 @@ static void enforce_cited_passes(struct control_result *result)
             f->status = f->original_status = STATUS_REVIEW;
             char *reason = f->reason;
             size_t n = strlen(reason) + 96;
-            f->reason = malloc(n);
-            snprintf(f->reason, n, "%s (no evidence was cited, so this cannot pass)", reason);
-            free(reason);
+            char *longer = malloc(n);
+            if (longer) {
+                snprintf(longer, n, "%s (no evidence was cited, so this cannot pass)", reason);
+                f->reason = longer;
+                free(reason);
+            }
         }
     }
 }
@@ -42,7 +45,9 @@ static json_t *exception_json(const struct exception *e, const char *state)
 }
 
 /* An unexpired acceptance turns a failing finding into `accepted`, keeping what it would have
- * been; an expired one leaves the status and says so in the reason. */
+ * been; an expired one leaves the status and says so in the reason. When several match, a
+ * current one wins (the latest expiry), so an old expired ticket never hides its renewal.
+ * Missing evidence is never accepted: an acceptance covers a known risk, not an unknown one. */
 static void apply_exceptions(struct control_result *result, struct exception_set *set,
                              long as_of_day)
 {
@@ -50,8 +55,9 @@ static void apply_exceptions(struct control_result *result, struct exception_set
         return;
     for (size_t i = 0; i < result->finding_count; i++) {
         struct finding *f = &result->findings[i];
-        if (f->status == STATUS_PASS || f->status == STATUS_NOT_APPLICABLE)
+        if (f->status == STATUS_PASS || f->status == STATUS_NOT_APPLICABLE || f->evidence_gap)
             continue;
+        struct exception *best = NULL;
         for (size_t k = 0; k < set->count; k++) {
             struct exception *e = &set->items[k];
             if (strcmp(e->control, result->control->id) ||
@@ -59,19 +65,28 @@ static void apply_exceptions(struct control_result *result, struct exception_set
                 continue;
             e->matched++;
             int current = as_of_day <= e->expires_day;
-            json_decref(f->exception);
-            f->exception = exception_json(e, current ? "current" : "expired");
-            if (current) {
-                f->status = STATUS_ACCEPTED;
-            } else {
-                char *reason = f->reason;
-                size_t n = strlen(reason) + strlen(e->ticket_id) + 96;
-                f->reason = malloc(n);
-                snprintf(f->reason, n, "%s; risk acceptance %s expired on %s", reason, e->ticket_id,
-                         e->expires);
+            int best_current = best && as_of_day <= best->expires_day;
+            if (!best || current > best_current ||
+                (current == best_current && e->expires_day > best->expires_day))
+                best = e;
+        }
+        if (!best)
+            continue;
+        int current = as_of_day <= best->expires_day;
+        json_decref(f->exception);
+        f->exception = exception_json(best, current ? "current" : "expired");
+        if (current) {
+            f->status = STATUS_ACCEPTED;
+        } else {
+            char *reason = f->reason;
+            size_t n = strlen(reason) + strlen(best->ticket_id) + 96;
+            char *longer = malloc(n);
+            if (longer) {
+                snprintf(longer, n, "%s; risk acceptance %s expired on %s", reason, best->ticket_id,
+                         best->expires);
+                f->reason = longer;
                 free(reason);
             }
-            break;
         }
     }
 }
@@ -154,8 +169,12 @@ int evaluate(struct results **out, const struct evaluation_inputs *in, struct di
         check_memo_free(memo);
         return diag_error(d, DDB_ERUNTIME, "out of memory");
     }
-    for (size_t i = 0; i < catalog->count; i++)
+    /* Until a control is evaluated it is Review, so a derived control that reads one too early
+     * can never see a Pass that was only the zero value. */
+    for (size_t i = 0; i < catalog->count; i++) {
         results->controls[i].control = &catalog->controls[i];
+        results->controls[i].status = STATUS_REVIEW;
+    }
 
     /* Derived controls read the final statuses of the ones they summarise, so they run last. */
     int error = 0;

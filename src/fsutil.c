@@ -15,7 +15,8 @@ int fs_read_file(char **out, size_t *len, const char *path, size_t max, struct d
 {
     int error = 0;
     char *data = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO named like an input file must not hang the run (fstat refuses it). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return diag_error_at(d, errno == ENOENT ? DDB_EINPUT : DDB_ERUNTIME, path, 0, 0, 0,
                              "cannot open: %s", strerror(errno));

@@ -34,6 +34,7 @@ struct finding {
     json_t *evidence;    /* array of {file, sha256, pointer, value}; never empty for a Pass */
     json_t *exception;   /* the risk acceptance applied or expired, else NULL */
     json_t *attestation; /* the attestation relied on, else NULL */
+    int evidence_gap;    /* made by check_require: missing evidence, which no acceptance covers */
 };
 
 struct control_result {

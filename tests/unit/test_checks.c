@@ -580,6 +580,98 @@ static void acceptance_applies_until_it_expires(void **state)
     fx_free(&fx);
 }
 
+/* ---- review regressions: evidence that must not pass ---- */
+
+static void not_found_is_only_an_answer_where_absence_means_something(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    /* "Not found" for DescribeTable is a failure to look, not an AWS owned key. */
+    fx_error(&fx, R, "dynamodb", "DescribeTable", "t1", "PolicyNotFoundException");
+    fx_expect(fx_evaluate(&fx, "DDB-04", NULL), "table/t1", STATUS_REVIEW, "not found");
+    fx_free(&fx);
+}
+
+static void a_file_describing_another_table_is_not_evidence(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    fx_call(&fx, R, "dynamodb", "DescribeTable", "t1",
+            "{\"Table\": {\"TableName\": \"other\", \"DeletionProtectionEnabled\": true}}");
+    fx_expect(fx_evaluate(&fx, "DDB-04", NULL), "table/t1", STATUS_REVIEW, "does not describe");
+    fx_free(&fx);
+    base(&fx);
+    fx_call(&fx, R, "dynamodb", "DescribeTable", "t1", "{}");
+    fx_expect(fx_evaluate(&fx, "DDB-04", NULL), "table/t1", STATUS_REVIEW, "does not describe");
+    fx_free(&fx);
+}
+
+static void a_renewed_acceptance_wins_over_an_expired_one(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    fx_call(&fx, R, "dynamodb", "DescribeContinuousBackups", "t1",
+            "{\"ContinuousBackupsDescription\": {\"ContinuousBackupsStatus\": \"ENABLED\", "
+            "\"PointInTimeRecoveryDescription\": {\"PointInTimeRecoveryStatus\": \"DISABLED\"}}}");
+    fx_file(&fx, "exceptions.yaml",
+            "exceptions:\n"
+            "  - {control: DDB-19, resource: '*:table/t1', ticket: {id: OLD-1, url: "
+            "'https://t.example.com/1'}, approved_by: a, reason: r, expires: 2026-09-30}\n"
+            "  - {control: DDB-19, resource: '*:table/t1', ticket: {id: NEW-2, url: "
+            "'https://t.example.com/2'}, approved_by: a, reason: r, expires: 2027-03-31}\n");
+    struct control_result *r = fx_evaluate(&fx, "DDB-19", "2026-10-01");
+    fx_expect(r, "table/t1", STATUS_ACCEPTED, "DISABLED");
+    assert_string_equal(
+        json_string_value(json_object_get(fx_finding(r, "table/t1")->exception, "id")), "NEW-2");
+    assert_int_equal(json_array_size(fx.results->exceptions_unmatched), 0);
+    fx_free(&fx);
+}
+
+static void acceptances_never_cover_missing_evidence(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    fx_error(&fx, R, "dynamodb", "DescribeContinuousBackups", "t1", "AccessDeniedException");
+    fx_file(&fx, "exceptions.yaml",
+            "exceptions:\n"
+            "  - {control: DDB-19, resource: '*:table/t1', ticket: {id: R-1, url: "
+            "'https://t.example.com/1'}, approved_by: a, reason: r, expires: 2027-03-31}\n");
+    fx_expect(fx_evaluate(&fx, "DDB-19", NULL), "table/t1", STATUS_REVIEW, "denied");
+    fx_free(&fx);
+}
+
+static void attestation_age_is_capped_by_the_catalog(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    /* The attestation claims 3000 days; the catalog's 365 applies. Day 365 is current, 366 is
+     * stale. */
+    base(&fx);
+    fx_file(&fx, "attestations.yaml",
+            "attestations:\n  - control: DDB-06\n    statement: s\n    attested_by: a\n"
+            "    date: 2025-10-01\n    max_age_days: 3000\n");
+    fx_expect(fx_evaluate(&fx, "DDB-06", "2026-10-01"), ":root", STATUS_PASS, "inherited");
+    fx_free(&fx);
+    base(&fx);
+    fx_file(&fx, "attestations.yaml",
+            "attestations:\n  - control: DDB-06\n    statement: s\n    attested_by: a\n"
+            "    date: 2025-10-01\n    max_age_days: 3000\n");
+    fx_expect(fx_evaluate(&fx, "DDB-06", "2026-10-02"), ":root", STATUS_REVIEW, "stale");
+    fx_free(&fx);
+    /* A future-dated typo does not hide a current attestation. */
+    base(&fx);
+    fx_file(&fx, "attestations.yaml",
+            "attestations:\n  - {control: DDB-06, statement: s, attested_by: a, date: 2026-06-01, "
+            "max_age_days: 365}\n  - {control: DDB-06, statement: typo, attested_by: a, date: "
+            "2062-06-01, max_age_days: 365}\n");
+    fx_expect(fx_evaluate(&fx, "DDB-06", "2026-10-01"), ":root", STATUS_PASS, "inherited");
+    fx_free(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -605,6 +697,11 @@ int main(void)
         cmocka_unit_test(client_side_encryption),
         cmocka_unit_test(supporting_services_take_the_worst),
         cmocka_unit_test(acceptance_applies_until_it_expires),
+        cmocka_unit_test(not_found_is_only_an_answer_where_absence_means_something),
+        cmocka_unit_test(a_file_describing_another_table_is_not_evidence),
+        cmocka_unit_test(a_renewed_acceptance_wins_over_an_expired_one),
+        cmocka_unit_test(acceptances_never_cover_missing_evidence),
+        cmocka_unit_test(attestation_age_is_capped_by_the_catalog),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
