@@ -9,6 +9,7 @@
 #include "render.h"
 #include "report_schema.h"
 #include "resources.h"
+#include "sarif.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -71,6 +72,16 @@ static int safe_segment(const char *name)
 
 /* ---- Writing ---- */
 
+/* "output/sample/" names the same directory as "output/sample", and the temporary directory
+ * must be its sibling, not its child. Returns its argument. */
+static char *strip_trailing_slashes(char *path)
+{
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/')
+        path[--n] = '\0';
+    return path;
+}
+
 struct packet_files {
     json_t *list; /* [{path, sha256, size}] */
 };
@@ -96,12 +107,14 @@ static int add_file(json_t *list, const char *dir, const char *name, const void 
 }
 
 /* Parses a --format list into the formats to render; "json" is accepted (report.json is always
- * written). Unknown or ticket formats are usage errors. */
-static int parse_formats(const struct render_format **chosen, size_t *count, const char *formats,
-                         struct diagnostics *d)
+ * written) and "sarif" sets *sarif (sarif.h writes it, not a template). Unknown or ticket
+ * formats are usage errors. */
+static int parse_formats(const struct render_format **chosen, size_t *count, int *sarif,
+                         const char *formats, struct diagnostics *d)
 {
     const char *p = formats ? formats : PACKET_DEFAULT_FORMATS;
     *count = 0;
+    *sarif = 0;
     while (*p) {
         const char *comma = strchr(p, ',');
         size_t n = comma ? (size_t)(comma - p) : strlen(p);
@@ -110,12 +123,14 @@ static int parse_formats(const struct render_format **chosen, size_t *count, con
             return diag_error(d, DDB_EUSAGE, "--format: empty or overlong name in '%s'", formats);
         memcpy(name, p, n);
         name[n] = '\0';
-        if (strcmp(name, "json") != 0) {
+        if (!strcmp(name, "sarif")) {
+            *sarif = 1;
+        } else if (strcmp(name, "json") != 0) {
             const struct render_format *format = render_format_find(name);
             if (!format || !format->file_name)
                 return diag_error(d, DDB_EUSAGE,
                                   "--format: unknown packet format '%s' (expected html, md, xml, "
-                                  "json, confluence)",
+                                  "json, confluence, sarif)",
                                   name);
             int seen = 0;
             for (size_t i = 0; i < *count; i++)
@@ -340,6 +355,7 @@ int packet_write(char **out_path, const char *packet_dir, json_t *report, const 
     int error = 0;
     const struct render_format *chosen[8];
     size_t chosen_count = 0;
+    int sarif = 0;
     struct renderer *renderer = NULL;
     json_t *view = NULL, *files = json_array();
     char *final = NULL, *parent = NULL, *manifest = NULL;
@@ -367,7 +383,7 @@ int packet_write(char **out_path, const char *packet_dir, json_t *report, const 
         error = diag_error(d, DDB_EINPUT, "report.json/inputs/evidence_manifest_sha256: missing");
         goto done;
     }
-    if ((error = parse_formats(chosen, &chosen_count, formats, d)) < 0)
+    if ((error = parse_formats(chosen, &chosen_count, &sarif, formats, d)) < 0)
         goto done;
     /* Everything that can fail for a reason other than I/O happens before anything is written. */
     if (manifest_path) {
@@ -392,6 +408,7 @@ int packet_write(char **out_path, const char *packet_dir, json_t *report, const 
     /* The temporary and the set-aside directories are siblings of the packet, so the final
      * rename stays within one file system. */
     if (!(final = packet_dir ? strdup(packet_dir) : fs_join("output", snapshot)) ||
+        !strip_trailing_slashes(final) ||
         buf_printf(&temporary, "%s.tmp.%ld", final, (long)getpid()) < 0 ||
         buf_printf(&aside, "%s.old.%ld", final, (long)getpid()) < 0 || !(parent = strdup(final))) {
         error = oom(d);
@@ -414,6 +431,18 @@ int packet_write(char **out_path, const char *packet_dir, json_t *report, const 
     if (manifest &&
         (error = add_file(files, temporary.data, PACKET_MANIFEST, manifest, manifest_len, d)) < 0)
         goto done;
+    if (sarif) {
+        /* URIs relative to where ddbaudit runs: the repository root in a CI job. */
+        char cwd[4096];
+        struct buf log;
+        buf_init(&log, BUF_DEFAULT_MAX);
+        error = sarif_write(&log, report, getcwd(cwd, sizeof(cwd)), d);
+        if (!error)
+            error = add_file(files, temporary.data, SARIF_FILE_NAME, log.data, log.len, d);
+        buf_free(&log);
+        if (error < 0)
+            goto done;
+    }
     if ((error = write_index(temporary.data, files, report, manifest_sha, d)) < 0 ||
         (error = move_into_place(temporary.data, final, aside.data, d)) < 0)
         goto done;
@@ -442,51 +471,57 @@ done:
 
 /* ---- The ticket excerpt ---- */
 
-/* The packet a ticket cites: packet.json's digest and report.json's as packet.json lists it,
- * or, without a packet, the digest of the report's own bytes. */
+/* The packet a ticket cites. The ticket names report.json's digest always, and the packet
+ * (its directory and packet.json's digest) when one holds this very report.json: `packet_dir`,
+ * else output/<snapshot>. A packet holding another report is not cited. */
 static int ticket_packet(json_t **out, json_t *report, const char *packet_dir,
                          struct diagnostics *d)
 {
-    char hex[DIGEST_SHA256_HEX_LEN + 1];
-    char *text = NULL, *index_path = NULL;
+    char report_hex[DIGEST_SHA256_HEX_LEN + 1], index_hex[DIGEST_SHA256_HEX_LEN + 1];
+    char *bytes = NULL, *text = NULL, *index_path = NULL, *default_dir = NULL;
     size_t len = 0;
-    json_t *index = NULL;
+    json_t *index = NULL, *packet = json_object();
     int error = 0;
-    json_t *packet = json_object();
     if (!packet)
         return oom(d);
-    if (packet_dir) {
-        if (!(index_path = fs_join(packet_dir, PACKET_INDEX))) {
-            error = oom(d);
-            goto done;
+    if ((error = packet_report_bytes(&bytes, &len, report, d)) < 0)
+        goto done;
+    digest_sha256_hex(bytes, len, report_hex);
+    json_object_set_new(packet, "report_sha256", json_string(report_hex));
+    json_object_set_new(packet, "path", json_string("(no packet written)"));
+    const char *snapshot = string_or(json_object_get(report, "inputs"), "snapshot", "");
+    if (!packet_dir && safe_segment(snapshot))
+        packet_dir = default_dir = fs_join("output", snapshot);
+    if (!packet_dir || !(index_path = fs_join(packet_dir, PACKET_INDEX)) || !fs_exists(index_path))
+        goto keep;
+    struct diagnostics ignored;
+    diag_init(&ignored);
+    int unreadable = fs_read_file(&text, &len, index_path, PACKET_MAX_FILE, &ignored) < 0;
+    diag_free(&ignored);
+    if (unreadable)
+        goto keep;
+    digest_sha256_hex(text, len, index_hex);
+    index = json_loadb(text, len, 0, NULL);
+    size_t i;
+    json_t *file;
+    json_array_foreach(json_object_get(index, "files"), i, file)
+    {
+        if (strcmp(string_or(file, "path", ""), PACKET_REPORT) == 0 &&
+            strcmp(string_or(file, "sha256", ""), report_hex) == 0) {
+            json_object_set_new(packet, "path", json_string(packet_dir));
+            json_object_set_new(packet, "packet_sha256", json_string(index_hex));
         }
-        if ((error = fs_read_file(&text, &len, index_path, PACKET_MAX_FILE, d)) < 0)
-            goto done;
-        digest_sha256_hex(text, len, hex);
-        index = json_loadb(text, len, 0, NULL);
-        size_t i;
-        json_t *file;
-        json_array_foreach(json_object_get(index, "files"), i, file)
-        {
-            if (strcmp(string_or(file, "path", ""), PACKET_REPORT) == 0)
-                json_object_set(packet, "report_sha256", json_object_get(file, "sha256"));
-        }
-        json_object_set_new(packet, "path", json_string(packet_dir));
-        json_object_set_new(packet, "packet_sha256", json_string(hex));
-    } else {
-        if ((error = packet_report_bytes(&text, &len, report, d)) < 0)
-            goto done;
-        digest_sha256_hex(text, len, hex);
-        json_object_set_new(packet, "path", json_string("(no packet written)"));
-        json_object_set_new(packet, "report_sha256", json_string(hex));
     }
+keep:
     *out = packet;
     packet = NULL;
 done:
     json_decref(packet);
     json_decref(index);
+    free(bytes);
     free(text);
     free(index_path);
+    free(default_dir);
     return error;
 }
 

@@ -44,8 +44,9 @@ int packet_write(char **out_path, const char *packet_dir, json_t *report, const 
  * the control, its status, its findings (only `resource`'s when given), the evidence behind
  * them with hashes, any current risk acceptance with its expiry, and the packet it comes from.
  *   format      "ticket-md", "ticket-jira" or "ticket-html"
- *   packet_dir  the packet written for this report, cited with packet.json's SHA-256; NULL
- *               cites report.json's digest alone
+ *   packet_dir  where the packet for this report is (NULL = output/<snapshot>): it is cited,
+ *               with packet.json's SHA-256, only if its report.json is this report's; the
+ *               excerpt always gives the report's own SHA-256
  * Appends to `out`. DDB_EUSAGE for an unknown control, resource or format. */
 int packet_ticket(struct buf *out, json_t *report, const char *control_id, const char *resource,
                   const char *format, const char *packet_dir, const char *templates_dir,

@@ -350,6 +350,14 @@ static void test_rewrite_replaces_whole_packet(void **state)
     write_packet(f, "html,json");
     assert_false(fs_exists(md));
     assert_verifies(f);
+    /* A trailing slash names the same directory (the temporary one must not go inside it). */
+    struct buf slashed;
+    buf_init(&slashed, 0);
+    buf_printf(&slashed, "%s/", f->packet);
+    assert_int_equal(packet_write(NULL, slashed.data, f->report, f->manifest, NULL, NULL, &d), 0);
+    buf_free(&slashed);
+    assert_true(fs_exists(md));
+    assert_verifies(f);
     /* Nothing is left beside it: no temporary or set-aside directory. */
     char *output = fs_join(f->root, "output");
     DIR *dir = opendir(output);
