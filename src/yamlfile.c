@@ -16,6 +16,33 @@ void yamlfile_free(struct yaml_file *file)
     memset(file, 0, sizeof(*file));
 }
 
+/* Aliases let a small file expand into an exponential or cyclic tree (a "billion laughs", or
+ * `&a [*a]`, which would recurse forever). Our inputs never need them, so a first pass over the
+ * event stream refuses any alias at its position. */
+static int refuse_aliases(const char *path, const char *text, size_t len, struct diagnostics *d)
+{
+    yaml_parser_t parser;
+    yaml_event_t event;
+    int error = 0;
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    for (;;) {
+        if (!yaml_parser_parse(&parser, &event))
+            break; /* the document load that follows reports syntax errors with positions */
+        yaml_event_type_t type = event.type;
+        if (type == YAML_ALIAS_EVENT)
+            error = diag_error_at(d, DDB_EINPUT, path, (int)event.start_mark.line + 1,
+                                  (int)event.start_mark.column + 1, 1,
+                                  "YAML aliases (*name) are not supported here; write the value "
+                                  "out");
+        yaml_event_delete(&event);
+        if (error || type == YAML_STREAM_END_EVENT)
+            break;
+    }
+    yaml_parser_delete(&parser);
+    return error;
+}
+
 int yamlfile_load(struct yaml_file *out, const char *path, struct diagnostics *d)
 {
     memset(out, 0, sizeof(*out));
@@ -23,6 +50,11 @@ int yamlfile_load(struct yaml_file *out, const char *path, struct diagnostics *d
     if (error < 0)
         return error;
     out->path = strdup(path);
+    if ((error = refuse_aliases(path, out->text, out->len, d)) < 0) {
+        diag_attach_source(d, out->text, out->len);
+        yamlfile_free(out);
+        return error;
+    }
     yaml_parser_t parser;
     yaml_parser_initialize(&parser);
     yaml_parser_set_input_string(&parser, (const unsigned char *)out->text, out->len);

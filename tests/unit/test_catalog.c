@@ -6,9 +6,11 @@
 static const char *const good =
     "id: DDB-50\ntitle: 'A <script>alert(1)</script> {{title}} | pipe'\n"
     "sources: [{seed: \"004\", table: matrix, row: 1, text: External Certification}]\n"
-    "objective: o\nvendor_status: review\nvendor_notes: |\n  **bold** <img src=x onerror=alert(1)>\n"
+    "objective: o\nvendor_status: review\nvendor_notes: |\n  **bold** <img src=x "
+    "onerror=alert(1)>\n"
     "references: [{title: t, url: 'https://docs.aws.amazon.com/x'}]\n"
-    "evidence: [dynamodb:DescribeTable]\napplies_to: {resource: table, tags: {Environment: [prod]}}\n"
+    "evidence: [dynamodb:DescribeTable]\napplies_to: {resource: table, tags: {Environment: "
+    "[prod]}}\n"
     "params: {required_tags: [A, B], limit: 3, ratio: 0.5, flag: true, quoted: '3'}\n"
     "rule: {check: required_tags, description: d}\n";
 
@@ -109,7 +111,8 @@ static void each_mistake_has_its_position(void **state)
                  "unknown operation 'dynamodb:DescribeTables'");
     expect_error("references: [{title: t, url: 'https://docs.aws.amazon.com/x'}]", "references: []",
                  8, 13, "'references' is empty");
-    expect_error("'https://docs.aws.amazon.com/x'", "'javascript:alert(1)'", 8, 30, "malformed URL");
+    expect_error("'https://docs.aws.amazon.com/x'", "'javascript:alert(1)'", 8, 30,
+                 "malformed URL");
     expect_error("check: required_tags", "check: required_tagz", 12, 15, "unknown check");
     expect_error("id: DDB-50", "id: DDB-50\nid: DDB-51", 2, 1, "duplicate key 'id'");
     expect_error("row: 1", "row: first", 3, 45, "'row' must be a positive row number");
@@ -170,11 +173,25 @@ static void hostile_documents_fail_cleanly(void **state)
     cleanup(dir, c, &d);
     free(huge);
 
-    /* Aliases: a billion-laughs shape must not expand into a control. */
-    const char *laughs = "a: &a [x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a]\n"
-                         "c: &c [*b, *b, *b, *b, *b, *b, *b]\nid: DDB-50\n";
+    /* Aliases, where a control would use them: a cycle (which recursed forever) and a
+     * billion-laughs shape are both refused at the alias. */
+    char text[4096];
+    snprintf(text, sizeof(text), "%s", good);
+    char *params = strstr(text, "params: {");
+    assert_non_null(params);
+    const char *loop = "params: {loop: &l [1, *l]}\nrule: {check: required_tags, description: d}\n";
+    snprintf(params, sizeof(text) - (size_t)(params - text), "%s", loop);
     diag_init(&d);
-    assert_int_equal(load_text(laughs, strlen(laughs), &c, &d, dir), DDB_EINPUT);
+    assert_int_equal(load_text(text, strlen(text), &c, &d, dir), DDB_EINPUT);
+    assert_non_null(strstr(diag_first_message(&d), "aliases"));
+    assert_int_equal(d.entries[0].line, 11);
+    cleanup(dir, c, &d);
+    const char *laughs = "params: {a: &a [x, x, x, x, x, x, x, x], b: &b [*a, *a, *a, *a], "
+                         "c: [*b, *b, *b, *b]}\nrule: {check: required_tags, description: d}\n";
+    snprintf(params, sizeof(text) - (size_t)(params - text), "%s", laughs);
+    diag_init(&d);
+    assert_int_equal(load_text(text, strlen(text), &c, &d, dir), DDB_EINPUT);
+    assert_non_null(strstr(diag_first_message(&d), "aliases"));
     cleanup(dir, c, &d);
 }
 
