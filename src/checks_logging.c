@@ -63,30 +63,48 @@ static const char *trail_string(const struct trail *t, const char *key)
 }
 
 /* Whether a field selector of an advanced event selector accepts `value`. */
-static int field_accepts(json_t *selector, const char *value)
+static int string_matches(json_t *patterns, const char *value,
+                          int (*match)(const char *value, const char *pattern))
 {
-    json_t *equals = json_object_get(selector, "Equals");
-    json_t *starts = json_object_get(selector, "StartsWith");
-    json_t *not_equals = json_object_get(selector, "NotEquals");
-    json_t *not_starts = json_object_get(selector, "NotStartsWith");
     size_t i;
     json_t *v;
-    if (equals || starts) {
-        int ok = 0;
-        json_array_foreach(equals, i, v) ok |=
-            json_is_string(v) && !strcmp(json_string_value(v), value);
-        json_array_foreach(starts, i, v) ok |=
-            json_is_string(v) &&
-            !strncmp(value, json_string_value(v), strlen(json_string_value(v)));
-        if (!ok)
-            return 0;
+    json_array_foreach(patterns, i, v)
+    {
+        if (json_is_string(v) && match(value, json_string_value(v)))
+            return 1;
     }
-    json_array_foreach(not_equals, i,
-                       v) if (json_is_string(v) && !strcmp(json_string_value(v), value)) return 0;
-    json_array_foreach(not_starts, i,
-                       v) if (json_is_string(v) && !strncmp(value, json_string_value(v),
-                                                            strlen(json_string_value(v)))) return 0;
-    return 1;
+    return 0;
+}
+
+static int equals(const char *value, const char *pattern)
+{
+    return !strcmp(value, pattern);
+}
+
+static int starts_with(const char *value, const char *pattern)
+{
+    return !strncmp(value, pattern, strlen(pattern));
+}
+
+static int ends_with(const char *value, const char *pattern)
+{
+    size_t n = strlen(value), m = strlen(pattern);
+    return n >= m && !strcmp(value + n - m, pattern);
+}
+
+/* Every operator an AdvancedFieldSelector has: Equals, StartsWith, EndsWith include;
+ * NotEquals, NotStartsWith, NotEndsWith exclude. */
+static int field_accepts(json_t *selector, const char *value)
+{
+    json_t *eq = json_object_get(selector, "Equals");
+    json_t *starts = json_object_get(selector, "StartsWith");
+    json_t *ends = json_object_get(selector, "EndsWith");
+    if ((eq || starts || ends) && !string_matches(eq, value, equals) &&
+        !string_matches(starts, value, starts_with) && !string_matches(ends, value, ends_with))
+        return 0;
+    return !string_matches(json_object_get(selector, "NotEquals"), value, equals) &&
+           !string_matches(json_object_get(selector, "NotStartsWith"), value, starts_with) &&
+           !string_matches(json_object_get(selector, "NotEndsWith"), value, ends_with);
 }
 
 /* Looks through an advanced selector's field selectors for `field` and asks it about value;
@@ -155,7 +173,26 @@ static int logs_management_events(const struct trail *t, char *pointer, size_t s
  * chosen event names). */
 static int advanced_partial(json_t *selector)
 {
-    return advanced_mentions(selector, "readOnly") || advanced_mentions(selector, "eventName");
+    /* Any field beyond the category, the resource type and the ARN narrows which calls are
+     * recorded (readOnly, eventName, userIdentity.arn, eventType, ...). */
+    size_t i;
+    json_t *fs;
+    json_array_foreach(json_object_get(selector, "FieldSelectors"), i, fs)
+    {
+        const char *name = json_string_value(json_object_get(fs, "Field"));
+        if (!name || (strcmp(name, "eventCategory") && strcmp(name, "resources.type") &&
+                      strcmp(name, "resources.ARN")))
+            return 1;
+    }
+    return 0;
+}
+
+/* A single-region trail records only its home region's calls. */
+static int trail_covers_region(const struct trail *t, const char *region)
+{
+    const char *home = json_string_value(json_object_get(t->description, "HomeRegion"));
+    return json_is_true(json_object_get(t->description, "IsMultiRegionTrail")) ||
+           (home && !strcmp(home, region));
 }
 
 /* Data events for a DynamoDB table ARN (NULL: for any table): 0 none, 1 every item operation,
@@ -224,7 +261,8 @@ static void count_data_event_coverage(struct check_context *ctx, const struct tr
                 continue;
             check_table_arn(ctx, s->regions[r], json_string_value(name), arn, sizeof(arn));
             (*tables)++;
-            if (logs_table_data_events(t, arn, pointer, sizeof(pointer)) == 1)
+            if (trail_covers_region(t, s->regions[r]) &&
+                logs_table_data_events(t, arn, pointer, sizeof(pointer)) == 1)
                 (*covered)++;
         }
     }
@@ -352,7 +390,8 @@ static int visit_data_plane(struct check_context *ctx, const struct table_ref *t
     char pointer[96];
     for (size_t i = 0; i < count; i++) {
         const struct trail *t = &trails[i];
-        if (!t->selectors || t->selectors->outcome != EVIDENCE_OK || !t->status ||
+        if (!trail_covers_region(t, table->region) || !t->selectors ||
+            t->selectors->outcome != EVIDENCE_OK || !t->status ||
             t->status->outcome != EVIDENCE_OK ||
             !json_is_true(json_object_get(t->status->document, "IsLogging")))
             continue;
@@ -388,15 +427,23 @@ static int visit_data_plane(struct check_context *ctx, const struct table_ref *t
         check_cite(ctx, f, describe, "/Table/StreamSpecification/StreamEnabled");
         return 0;
     }
-    /* Fail closed: if a trail's selectors were not collected, absence is not proven. */
+    /* Fail closed: absence of coverage is proven only if every region's trail list and every
+     * trail's status and selectors were read. */
+    const struct evidence_snapshot *s = ctx->evidence;
+    size_t gaps = 0;
+    for (size_t r = 0; r < s->region_count; r++)
+        gaps +=
+            !check_require(ctx, table->arn, s->regions[r], "cloudtrail", "DescribeTrails", NULL);
     for (size_t i = 0; i < count; i++) {
-        if (!trails[i].selectors || trails[i].selectors->outcome != EVIDENCE_OK) {
-            check_require(ctx, table->arn,
-                          json_string_value(json_object_get(trails[i].description, "HomeRegion")),
-                          "cloudtrail", "GetEventSelectors", trail_string(&trails[i], "Name"));
-            return 0;
-        }
+        const char *home = json_string_value(json_object_get(trails[i].description, "HomeRegion"));
+        const char *name = trail_string(&trails[i], "Name");
+        if (!trails[i].status || trails[i].status->outcome != EVIDENCE_OK)
+            gaps += !check_require(ctx, table->arn, home, "cloudtrail", "GetTrailStatus", name);
+        if (!trails[i].selectors || trails[i].selectors->outcome != EVIDENCE_OK)
+            gaps += !check_require(ctx, table->arn, home, "cloudtrail", "GetEventSelectors", name);
     }
+    if (gaps)
+        return 0;
     struct finding *f = result_add_finding(
         ctx->result, table->arn, STATUS_REMEDIATE,
         "no logging trail records data events for the table and it has no stream");
@@ -476,9 +523,13 @@ static int find_alert(struct check_context *ctx, const char *event, struct alert
                         if (metric && ns && am && an && !strcmp(metric, am) && !strcmp(ns, an) &&
                             json_is_true(json_object_get(alarm, "ActionsEnabled")) &&
                             json_array_size(json_object_get(alarm, "AlarmActions")) > 0) {
+                            const char *alarm_name =
+                                json_string_value(json_object_get(alarm, "AlarmName"));
+                            const char *filter_name =
+                                json_string_value(json_object_get(filter, "filterName"));
                             snprintf(out->what, sizeof(out->what), "alarm %s on metric filter %s",
-                                     json_string_value(json_object_get(alarm, "AlarmName")),
-                                     json_string_value(json_object_get(filter, "filterName")));
+                                     alarm_name ? alarm_name : "(unnamed)",
+                                     filter_name ? filter_name : "(unnamed)");
                             out->call = filters;
                             snprintf(out->pointer, sizeof(out->pointer),
                                      "/metricFilters/%zu/filterPattern", i);

@@ -53,10 +53,12 @@ int check_vpc_endpoints(struct check_context *ctx)
                     json_object_get(endpoints->document, "VpcEndpoints"), (size_t)found);
                 const char *type =
                     json_string_value(json_object_get(endpoint_json, "VpcEndpointType"));
+                const char *endpoint_id =
+                    json_string_value(json_object_get(endpoint_json, "VpcEndpointId"));
                 f = result_add_finding(
                     ctx->result, arn, STATUS_PASS, "VPC %s reaches DynamoDB through %s endpoint %s",
                     vpc_id, type && !strcmp(type, "Interface") ? "an interface" : "a gateway",
-                    json_string_value(json_object_get(endpoint_json, "VpcEndpointId")));
+                    endpoint_id ? endpoint_id : "(unnamed)");
                 char endpoint_pointer[64];
                 snprintf(endpoint_pointer, sizeof(endpoint_pointer),
                          "/VpcEndpoints/%ld/ServiceName", found);

@@ -435,6 +435,15 @@ static int visit_backups(struct check_context *ctx, const struct table_ref *tabl
     if (!describe || !backup)
         return 0;
     json_t *protection = json_pointer_get(describe->document, "/Table/DeletionProtectionEnabled");
+    if (!json_is_boolean(protection)) {
+        /* AWS CLIs whose botocore predates the field drop it even when it is on. */
+        struct finding *f = result_add_finding(
+            ctx->result, table->arn, STATUS_REVIEW,
+            "DescribeTable does not state DeletionProtectionEnabled (gathered with an old AWS "
+            "CLI?): collect it again with a current one");
+        check_cite(ctx, f, describe, "/Table/DeletionProtectionEnabled");
+        return 0;
+    }
     int deletion_protected = json_is_true(protection);
     char memo_key[96];
     snprintf(memo_key, sizeof(memo_key), "backup:%s", table->region);

@@ -672,6 +672,56 @@ static void attestation_age_is_capped_by_the_catalog(void **state)
     fx_free(&fx);
 }
 
+static void trails_that_do_not_cover_a_table(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    /* EndsWith narrows the ARNs: t1 is covered, t2 is not. */
+    base(&fx);
+    fx_call(&fx, R, "dynamodb", "ListTables", NULL, "{\"TableNames\": [\"t1\", \"t2\"]}");
+    fx_call(&fx, R, "dynamodb", "DescribeTable", "t2",
+            "{\"Table\": {\"TableName\": \"t2\", \"DeletionProtectionEnabled\": true}}");
+    fx_call(&fx, R, "cloudtrail", "GetEventSelectors", "org",
+            "{\"AdvancedEventSelectors\": [{\"Name\": \"ddb\", \"FieldSelectors\": [{\"Field\": "
+            "\"eventCategory\", \"Equals\": [\"Data\"]}, {\"Field\": \"resources.type\", "
+            "\"Equals\": [\"AWS::DynamoDB::Table\"]}, {\"Field\": \"resources.ARN\", "
+            "\"EndsWith\": [\"table/t1\"]}]}]}");
+    struct control_result *r = fx_evaluate(&fx, "DDB-22", NULL);
+    fx_expect(r, "table/t1", STATUS_PASS, "data events");
+    fx_expect(r, "table/t2", STATUS_REMEDIATE, "no logging trail");
+    fx_free(&fx);
+    /* A single-region trail in eu-west-1 does not record us-east-1's tables. */
+    base(&fx);
+    fx_call(&fx, "us-east-1", "dynamodb", "ListTables", NULL, "{\"TableNames\": [\"t9\"]}");
+    fx_call(&fx, "us-east-1", "dynamodb", "DescribeTable", "t9",
+            "{\"Table\": {\"TableName\": \"t9\"}}");
+    fx_call(&fx, "us-east-1", "cloudtrail", "DescribeTrails", NULL, "{\"trailList\": []}");
+    fx_call(&fx, R, "cloudtrail", "DescribeTrails", NULL,
+            "{\"trailList\": [{\"Name\": \"org\", \"TrailARN\": "
+            "\"arn:aws:cloudtrail:eu-west-1:111122223333:trail/org\", \"HomeRegion\": "
+            "\"eu-west-1\", \"IsMultiRegionTrail\": false}]}");
+    r = fx_evaluate(&fx, "DDB-22", NULL);
+    fx_expect(r, "table/t1", STATUS_PASS, "data events");
+    fx_expect(r, "us-east-1:111122223333:table/t9", STATUS_REMEDIATE, "no logging trail");
+    fx_free(&fx);
+    /* Trails denied everywhere: absence is not proven. */
+    base(&fx);
+    fx_error(&fx, R, "cloudtrail", "DescribeTrails", NULL, "AccessDeniedException");
+    fx_call(&fx, R, "dynamodb", "DescribeTable", "t1", describe_table(SSE_CMK, ON_DEMAND, NULL));
+    fx_expect(fx_evaluate(&fx, "DDB-22", NULL), "table/t1", STATUS_REVIEW, "denied");
+    fx_free(&fx);
+}
+
+static void deletion_protection_not_stated_is_review(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    fx_call(&fx, R, "dynamodb", "DescribeTable", "t1", "{\"Table\": {\"TableName\": \"t1\"}}");
+    fx_expect(fx_evaluate(&fx, "DDB-20", NULL), "table/t1", STATUS_REVIEW, "old AWS CLI");
+    fx_free(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -702,6 +752,8 @@ int main(void)
         cmocka_unit_test(a_renewed_acceptance_wins_over_an_expired_one),
         cmocka_unit_test(acceptances_never_cover_missing_evidence),
         cmocka_unit_test(attestation_age_is_capped_by_the_catalog),
+        cmocka_unit_test(trails_that_do_not_cover_a_table),
+        cmocka_unit_test(deletion_protection_not_stated_is_review),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
