@@ -1016,6 +1016,9 @@ int cfn_evidence_build(struct evidence_snapshot **out, const struct cfn_evidence
     free(parameters_text);
     digest_sha256_hex(manifest.data ? manifest.data : "", manifest.len, s->manifest_sha256);
     buf_free(&manifest);
+    /* No directory holds this evidence: writers must not look for a manifest file. */
+    free(s->root);
+    s->root = NULL;
     evidence_index(s);
     *out = s;
     b.snapshot = NULL;

@@ -20,8 +20,9 @@ struct cfn_evidence_options {
 /* Loads every template (all errors reported, each at file:line:col) and builds a snapshot in
  * memory: account and region from the AWS::AccountId / AWS::Region entries of --parameters
  * (defaults 123456789012 and us-east-1), plus every replica region of a global table. The
- * snapshot's name is "template-<first template's base name>"; its manifest digest covers the
- * templates and the parameters. The caller owns *out (evidence_free). */
+ * snapshot's name is "template-<first template's base name>"; its root is NULL (no directory,
+ * no manifest file) and its manifest digest covers the templates and the parameters. The caller
+ * owns *out (evidence_free). */
 int cfn_evidence_build(struct evidence_snapshot **out, const struct cfn_evidence_options *options,
                        struct diagnostics *d);
 
