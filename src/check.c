@@ -398,6 +398,28 @@ long long check_param_int(const struct check_context *ctx, const char *name, lon
 
 /* ---------------------------------------------------------------- resources */
 
+int check_kms_key_ref(const char *arn, char *region, size_t region_size, char *key_id,
+                      size_t key_size)
+{
+    if (!arn || strncmp(arn, "arn:", 4))
+        return -1;
+    const char *p = arn;
+    for (int field = 0; field < 3; field++) {
+        p = strchr(p, ':');
+        if (!p)
+            return -1;
+        p++;
+    }
+    const char *end = strchr(p, ':');
+    const char *key = strstr(arn, ":key/");
+    if (!end || !key || end == p || (size_t)(end - p) >= region_size ||
+        strlen(key + 5) >= key_size || !key[5])
+        return -1;
+    snprintf(region, region_size, "%.*s", (int)(end - p), p);
+    snprintf(key_id, key_size, "%s", key + 5);
+    return 0;
+}
+
 void check_table_arn(const struct check_context *ctx, const char *region, const char *table,
                      char *out, size_t size)
 {

@@ -87,6 +87,11 @@ struct table_ref {
 typedef int (*table_visitor)(struct check_context *ctx, const struct table_ref *table);
 int check_each_table(struct check_context *ctx, table_visitor visit);
 
+/* Splits a KMS key ARN (arn:aws:kms:eu-west-1:111122223333:key/<id>) into its region and key
+ * id. Returns 0, or -1 when it is not a key ARN (an alias ARN, say). */
+int check_kms_key_ref(const char *arn, char *region, size_t region_size, char *key_id,
+                      size_t key_size);
+
 /* Resource ARN helpers. */
 void check_table_arn(const struct check_context *ctx, const char *region, const char *table,
                      char *out, size_t size);

@@ -18,19 +18,13 @@ static int visit_table_key(struct check_context *ctx, const struct table_ref *ta
     for (size_t i = 0; i < ctx->result->finding_count; i++)
         if (!strcmp(ctx->result->findings[i].resource, key_arn))
             return 0;
-    const char *key_part = strstr(key_arn, ":key/");
-    char region[64];
-    const char *p = key_arn;
-    for (int i = 0; i < 3 && p; i++)
-        p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL;
-    if (!key_part || !p || !strchr(p, ':')) {
+    char region[64], key_id[256];
+    if (check_kms_key_ref(key_arn, region, sizeof(region), key_id, sizeof(key_id)) < 0) {
         struct finding *f = result_add_finding(ctx->result, table->arn, STATUS_REVIEW,
                                                "cannot read the KMS key ARN '%s'", key_arn);
         check_cite(ctx, f, describe, "/Table/SSEDescription/KMSMasterKeyArn");
         return 0;
     }
-    snprintf(region, sizeof(region), "%.*s", (int)(strchr(p, ':') - p), p);
-    const char *key_id = key_part + 5;
     const struct evidence_call *key =
         check_require(ctx, key_arn, region, "kms", "DescribeKey", key_id);
     if (!key)

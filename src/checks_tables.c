@@ -29,27 +29,6 @@ static int level_parse(const char *name, enum key_level *out)
     return -1;
 }
 
-/* Splits a KMS key ARN into region and key id. */
-static int kms_key_parts(const char *arn, char *region, size_t region_size, char *key_id,
-                         size_t key_size)
-{
-    /* arn:aws:kms:eu-west-1:111122223333:key/1234abcd-... */
-    const char *p = arn;
-    for (int field = 0; field < 3; field++) {
-        p = strchr(p, ':');
-        if (!p)
-            return -1;
-        p++;
-    }
-    const char *end = strchr(p, ':');
-    const char *key = strstr(arn, ":key/");
-    if (!end || !key || (size_t)(end - p) >= region_size)
-        return -1;
-    snprintf(region, region_size, "%.*s", (int)(end - p), p);
-    snprintf(key_id, key_size, "%s", key + 5);
-    return 0;
-}
-
 /* Decides the key level of a table from DescribeTable (and kms DescribeKey when a KMS key is
  * named), citing both in `finding_evidence` by adding them to a scratch finding. Returns the
  * level, or KEY_UNKNOWN after adding a Review finding for `resource`. */
@@ -97,7 +76,8 @@ static int table_encryption(struct check_context *ctx, const char *region, const
         return -1;
     }
     char key_region[64], key_id[256];
-    if (kms_key_parts(out->key_arn, key_region, sizeof(key_region), key_id, sizeof(key_id)) < 0) {
+    if (check_kms_key_ref(out->key_arn, key_region, sizeof(key_region), key_id, sizeof(key_id)) <
+        0) {
         struct finding *f = result_add_finding(ctx->result, resource, STATUS_REVIEW,
                                                "cannot read the KMS key ARN '%s'", out->key_arn);
         check_cite(ctx, f, out->describe_table, "/Table/SSEDescription/KMSMasterKeyArn");

@@ -722,6 +722,46 @@ static void deletion_protection_not_stated_is_review(void **state)
     fx_free(&fx);
 }
 
+static void key_policies_for_provider_access(void **state)
+{
+    (void)state;
+    static const char *const open_policies[] = {
+        /* another account whose role name contains ours */
+        "\\\"Principal\\\": {\\\"AWS\\\": \\\"arn:aws:iam::444455556666:role/111122223333-ro\\\"}",
+        /* everyone but one principal */
+        "\\\"NotPrincipal\\\": {\\\"AWS\\\": \\\"arn:aws:iam::111122223333:root\\\"}",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        char policy[1024];
+        snprintf(policy, sizeof(policy),
+                 "{\"PolicyName\": \"default\", \"Policy\": \"{\\\"Statement\\\": "
+                 "[{\\\"Effect\\\": \\\"Allow\\\", %s, \\\"Action\\\": "
+                 "\\\"kms:Decrypt\\\", \\\"Resource\\\": \\\"*\\\"}]}\"}",
+                 open_policies[i]);
+        struct fixture fx;
+        base(&fx);
+        fx_call(&fx, R, "kms", "GetKeyPolicy", KEY_ID, policy);
+        fx_file(&fx, "attestations.yaml",
+                "attestations:\n  - {control: DDB-07, statement: s, attested_by: a, date: "
+                "2026-06-01, max_age_days: 365}\n");
+        fx_expect(fx_evaluate(&fx, "DDB-07", NULL), KEY_ID, STATUS_REMEDIATE, "outside");
+        fx_free(&fx);
+    }
+    struct fixture fx;
+    base(&fx);
+    fx_file(&fx, "attestations.yaml",
+            "attestations:\n  - {control: DDB-07, statement: s, attested_by: a, date: 2026-06-01, "
+            "max_age_days: 365}\n");
+    struct control_result *r = fx_evaluate(&fx, "DDB-07", NULL);
+    fx_expect(r, KEY_ID, STATUS_PASS, "only within");
+    fx_expect(r, ":root", STATUS_PASS, "attested");
+    fx_free(&fx);
+    base(&fx);
+    fx_call(&fx, R, "kms", "DescribeKey", KEY_ID, NULL);
+    fx_expect(fx_evaluate(&fx, "DDB-07", NULL), KEY_ID, STATUS_REVIEW, "not collected");
+    fx_free(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -754,6 +794,7 @@ int main(void)
         cmocka_unit_test(attestation_age_is_capped_by_the_catalog),
         cmocka_unit_test(trails_that_do_not_cover_a_table),
         cmocka_unit_test(deletion_protection_not_stated_is_review),
+        cmocka_unit_test(key_policies_for_provider_access),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
