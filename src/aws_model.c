@@ -116,7 +116,7 @@ int aws_model_format_iso(char *out, size_t size, const char *text)
         for (; n < 6; n++)
             micro *= 10;
     }
-    char offset[8] = "";
+    char offset[16] = "";
     if (*p == 'Z' || *p == 'z') {
         snprintf(offset, sizeof(offset), "+00:00");
         p++;

@@ -433,6 +433,20 @@ static struct rate_bucket *bucket_for(struct http_engine *engine, const char *ke
     return b;
 }
 
+int http_engine_set_rate(struct http_engine *engine, const char *rate_key, double per_second)
+{
+    if (per_second <= 0)
+        return -1;
+    struct rate_bucket *b = bucket_for(engine, rate_key);
+    if (strcmp(b->key, rate_key) != 0)
+        return -1;
+    b->rate = per_second;
+    b->burst = per_second / 10 > 1 ? per_second / 10 : 1;
+    if (b->tokens > b->burst)
+        b->tokens = b->burst;
+    return 0;
+}
+
 /* Seconds until the bucket has a token (0 = take one now). */
 static double bucket_wait(struct rate_bucket *b, double now)
 {
@@ -696,13 +710,13 @@ done:
 }
 
 static void log_attempt(struct http_engine *engine, struct pending *p, long status,
-                        const char *outcome)
+                        const char *outcome, double first_byte_ms)
 {
     if (!engine->options.log)
         return;
     double ms = (monotonic_now() - p->attempt_started) * 1000;
-    fprintf(engine->options.log, "%s %s %s%s attempt %d: %s %ld (%.0f ms)%s%s\n", p->method,
-            p->endpoint->host, p->label, "", p->attempts, outcome, status, ms,
+    fprintf(engine->options.log, "%s %s %s attempt %d: %s %ld (%.0f ms, first byte %.0f ms)%s%s\n",
+            p->method, p->endpoint->host, p->label, p->attempts, outcome, status, ms, first_byte_ms,
             p->request_id[0] ? " request-id " : "", p->request_id);
 }
 
@@ -767,6 +781,8 @@ static void finish_attempt(struct http_engine *engine, struct pending *p, CURLco
 {
     long status = 0;
     curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_off_t first_byte_us = 0;
+    curl_easy_getinfo(p->easy, CURLINFO_STARTTRANSFER_TIME_T, &first_byte_us);
     char curl_message[CURL_ERROR_SIZE];
     snprintf(curl_message, sizeof(curl_message), "%s", curl_easy_strerror(curl_code));
     curl_multi_remove_handle(engine->multi, p->easy);
@@ -807,8 +823,8 @@ static void finish_attempt(struct http_engine *engine, struct pending *p, CURLco
         else
             retry_class = HTTP_RETRY_NONE;
     }
-    log_attempt(engine, p, status,
-                curl_code == CURLE_OK ? (code[0] ? code : "HTTP") : curl_message);
+    log_attempt(engine, p, status, curl_code == CURLE_OK ? (code[0] ? code : "HTTP") : curl_message,
+                (double)first_byte_us / 1000);
 
     if (retry_allowed(engine, p, retry_class)) {
         schedule_retry(engine, p, retry_class);

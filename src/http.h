@@ -109,6 +109,10 @@ struct http_stats {
 };
 void http_engine_stats(const struct http_engine *engine, struct http_stats *out);
 
+/* Sets the rate (requests per second, burst a tenth of it, at least 1) of one rate key before
+ * requests use it; keys not set get options.default_rate. Returns 0 or -1 (too many keys). */
+int http_engine_set_rate(struct http_engine *engine, const char *rate_key, double per_second);
+
 /* Called after each completion so a progress display can redraw; may be NULL. */
 void http_engine_on_progress(struct http_engine *engine, void (*fn)(void *ctx), void *ctx);
 

@@ -101,6 +101,7 @@ def amz_now():
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes
     server_version = "ddbaudit-test-endpoint"
 
     def log_message(self, fmt, *args):  # quiet: tests read stats instead
@@ -116,6 +117,7 @@ class Handler(BaseHTTPRequestHandler):
     def send(self, status, body, content_type="application/json", headers=()):
         if isinstance(body, str):
             body = body.encode()
+        self.wait_latency()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -124,6 +126,17 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
+
+    def wait_latency(self):
+        """Latency mode: the answer leaves `latency_ms` after the request arrived, whatever our
+        own processing took (so the benchmark's bound is the injected latency, not Python)."""
+        latency = self.server.state.latency_ms
+        arrived = getattr(self, "arrived", None)
+        if latency and arrived is not None:
+            left = arrived + latency / 1000.0 - time.monotonic()
+            if left > 0:
+                time.sleep(left)
+        self.arrived = None
 
     def do_GET(self):
         self.handle_any("GET")
@@ -218,11 +231,10 @@ class Handler(BaseHTTPRequestHandler):
         state = self.server.state
         if self.path.startswith("/__endpoint/"):
             return self.control(method)
+        self.arrived = time.monotonic()
         body = self.read_body()
         service, operation, protocol = self.identify(body)
         state.count(f"{service}.{operation}")
-        if state.latency_ms:
-            time.sleep(state.latency_ms / 1000.0)
         fault = state.take_fault(operation, body)
         if not state.args.no_verify:
             problem = self.verify_signature(body)
@@ -274,12 +286,14 @@ class Handler(BaseHTTPRequestHandler):
             return False
         elif kind == "reset":
             # RST instead of FIN: the client sees a connection reset.
+            self.wait_latency()
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                        struct.pack("ii", 1, 0))
             self.close_connection = True
             self.connection.close()
         elif kind == "truncated":
             body = b'{"TableNames": ["a", "b", "c"], "this answer is cut short' * 4
+            self.wait_latency()
             self.send_response(200)
             self.send_header("Content-Type", "application/x-amz-json-1.0")
             self.send_header("Content-Length", str(len(body) * 2))
@@ -357,6 +371,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.server.local.conn = None
                 if attempt:
                     return self.send(502, "{\"message\": \"upstream unavailable\"}")
+        self.wait_latency()
         self.send_response(response.status)
         for name, value in response.getheaders():
             if name.lower() not in ("content-length", "connection", "transfer-encoding",
