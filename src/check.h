@@ -34,6 +34,10 @@ struct check {
     int needs_live;
 };
 
+/* The access matrix (principal x table x action group) from the identity checks' shared
+ * analysis, for report.json's "access"; NULL without IAM authorization details. */
+json_t *identity_access_matrix(struct check_context *ctx);
+
 /* NULL if no check has that name. */
 const struct check *check_find(const char *name);
 extern const struct check check_registry[]; /* terminated by {NULL} */

@@ -37,65 +37,74 @@ static int slot_order(const void *a, const void *b)
     return strcmp(((const struct table_slot *)a)->arn, ((const struct table_slot *)b)->arn);
 }
 
-/* One analysis per snapshot, shared by the identity checks of a run: building it is most of
- * their cost, and five controls need the same answer. The evaluator runs checks on one thread.
- * The cache holds a reference to the snapshot's authorization details document; while it is
- * held no other document can have that address, so pointer equality proves that the cached
- * analysis belongs to the snapshot being evaluated (a snapshot freed and another opened at the
- * same address cannot match). It is rebuilt for a new snapshot and stays reachable until exit.
- * TODO(lead): a per-run slot in check_context would replace this. */
-static struct {
-    json_t *details_document;
+/* One analysis per evaluation, shared by the identity checks through the evaluator's memo:
+ * building it is most of their cost, and five controls need the same answer. */
+struct shared_analysis {
     struct policy_input input;
     struct policy_analysis *analysis;
     json_t *notes; /* what the input and the analysis could not see */
     struct table_slot *by_arn;
-} cache;
+};
 
-static void cache_clear(void)
+static void shared_free(void *value)
 {
-    policy_analysis_free(cache.analysis);
-    policy_input_release(&cache.input);
-    free(cache.by_arn);
-    json_decref(cache.notes);
-    json_decref(cache.details_document);
-    memset(&cache, 0, sizeof(cache));
+    struct shared_analysis *shared = value;
+    if (!shared)
+        return;
+    policy_analysis_free(shared->analysis);
+    policy_input_release(&shared->input);
+    free(shared->by_arn);
+    json_decref(shared->notes);
+    free(shared);
 }
 
 static void identity_release(struct identity *id)
 {
-    /* The analysis belongs to the cache; only the view is released. */
+    /* The analysis belongs to the memo; only the view is released. */
     memset(id, 0, sizeof(*id));
 }
 
-static int cache_build(const struct check_context *ctx, json_t *details_document)
+static void *shared_build(struct check_context *ctx, const char *key)
 {
+    (void)key;
     struct diagnostics d;
-    cache_clear();
     diag_init(&d);
-    cache.notes = json_array();
-    int rc = cache.notes ? policy_input_from_snapshot(&cache.input, ctx->evidence, cache.notes, &d)
-                         : DDB_ERUNTIME;
+    struct shared_analysis *shared = calloc(1, sizeof(*shared));
+    int rc = shared ? 0 : DDB_ERUNTIME;
     if (rc == 0)
-        rc = policy_analyze(&cache.analysis, &cache.input, &d);
+        rc = (shared->notes = json_array()) ? 0 : DDB_ERUNTIME;
+    if (rc == 0)
+        rc = policy_input_from_snapshot(&shared->input, ctx->evidence, shared->notes, &d);
+    if (rc == 0)
+        rc = policy_analyze(&shared->analysis, &shared->input, &d);
     if (rc == 0) {
-        json_array_extend(cache.notes, cache.analysis->notes);
-        size_t n = cache.analysis->table_count;
-        cache.by_arn = n ? malloc(n * sizeof(*cache.by_arn)) : NULL;
-        if (n && !cache.by_arn)
+        json_array_extend(shared->notes, shared->analysis->notes);
+        size_t n = shared->analysis->table_count;
+        shared->by_arn = n ? malloc(n * sizeof(*shared->by_arn)) : NULL;
+        if (n && !shared->by_arn)
             rc = DDB_ERUNTIME;
-        for (size_t t = 0; cache.by_arn && t < n; t++)
-            cache.by_arn[t] = (struct table_slot){cache.analysis->tables[t].arn, t};
-        if (cache.by_arn)
-            qsort(cache.by_arn, n, sizeof(*cache.by_arn), slot_order);
+        for (size_t t = 0; shared->by_arn && t < n; t++)
+            shared->by_arn[t] = (struct table_slot){shared->analysis->tables[t].arn, t};
+        if (shared->by_arn)
+            qsort(shared->by_arn, n, sizeof(*shared->by_arn), slot_order);
     }
     diag_free(&d);
     if (rc < 0) {
-        cache_clear();
-        return rc;
+        shared_free(shared);
+        return NULL;
     }
-    cache.details_document = json_incref(details_document);
-    return 0;
+    return shared;
+}
+
+json_t *identity_access_matrix(struct check_context *ctx)
+{
+    const struct evidence_call *details =
+        evidence_find(ctx->evidence, "global", "iam", "GetAccountAuthorizationDetails", NULL);
+    if (!details || details->outcome != EVIDENCE_OK)
+        return NULL;
+    struct shared_analysis *shared =
+        check_memo(ctx, "identity:analysis", shared_build, shared_free);
+    return shared ? policy_analysis_matrix(shared->analysis) : NULL;
 }
 
 /* Runs (or reuses) the policy analysis for one check. Returns 1 when it is ready, 0 when the
@@ -116,21 +125,20 @@ static int identity_load(struct check_context *ctx, struct identity *id)
         check_cite(ctx, f, id->details, "");
         return 0;
     }
-    if (!cache.analysis || cache.details_document != id->details->document) {
-        int rc = cache_build(ctx, id->details->document);
-        if (rc < 0)
-            return rc;
-    }
-    id->input = cache.input;
-    id->analysis = cache.analysis;
-    id->by_arn = cache.by_arn;
+    struct shared_analysis *shared =
+        check_memo(ctx, "identity:analysis", shared_build, shared_free);
+    if (!shared)
+        return DDB_ERUNTIME;
+    id->input = shared->input;
+    id->analysis = shared->analysis;
+    id->by_arn = shared->by_arn;
     size_t i;
     json_t *text;
-    json_array_foreach(cache.notes, i, text)
+    json_array_foreach(shared->notes, i, text)
     {
         if (i == NOTE_LIMIT) {
             result_add_note(ctx->result, "and %zu more notes from the policy analysis",
-                            json_array_size(cache.notes) - NOTE_LIMIT);
+                            json_array_size(shared->notes) - NOTE_LIMIT);
             break;
         }
         result_add_note(ctx->result, "%s", json_string_value(text));

@@ -189,6 +189,12 @@ int evaluate(struct results **out, const struct evaluation_inputs *in, struct di
                 error = run_control(result, check, in, results, as_of_day, memo);
         }
     }
+    /* The access matrix reuses the identity checks' analysis, so it is built before the memo
+     * goes; evidence from templates has no identities to analyse. */
+    if (!error && in->source != EVIDENCE_FROM_TEMPLATE) {
+        struct check_context ctx = {.evidence = in->evidence, .as_of = in->as_of, .memo = memo};
+        results->access = identity_access_matrix(&ctx);
+    }
     /* Memoised values may be referenced from findings only by copy; they end with the run. */
     check_memo_free(memo);
     if (error < 0) {

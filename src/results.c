@@ -69,6 +69,7 @@ void results_free(struct results *results)
     free(results->controls);
     json_decref(results->exceptions_unmatched);
     json_decref(results->activity);
+    json_decref(results->access);
     free(results);
 }
 
@@ -197,8 +198,7 @@ static json_t *control_json(const struct control_result *r)
         json_object_set_new(fo, "status", text(status_name(f->status)));
         json_object_set_new(fo, "original_status", text(status_name(f->original_status)));
         json_object_set_new(fo, "reason", text(f->reason));
-        json_object_set_new(fo, "evidence",
-                            f->evidence ? json_incref(f->evidence) : json_array());
+        json_object_set_new(fo, "evidence", f->evidence ? json_incref(f->evidence) : json_array());
         if (f->exception) {
             json_object_set(fo, "exception", f->exception);
             json_t *id = json_object_get(f->exception, "id");
@@ -291,9 +291,9 @@ json_t *results_to_json(const struct results *results, const struct evidence_sna
     json_object_set_new(summary, "findings", by_finding);
     json_object_set_new(root, "summary", summary);
     json_object_set_new(root, "controls", controls);
-    json_object_set_new(root, "exceptions_unmatched",
-                        json_incref(results->exceptions_unmatched));
-    json_object_set_new(root, "access", json_null());
+    json_object_set_new(root, "exceptions_unmatched", json_incref(results->exceptions_unmatched));
+    json_object_set_new(root, "access",
+                        results->access ? json_incref(results->access) : json_null());
     json_object_set_new(root, "activity",
                         results->activity ? json_incref(results->activity) : json_null());
     return root;

@@ -52,6 +52,7 @@ struct results {
     size_t count;
     json_t *exceptions_unmatched; /* acceptances that matched no finding */
     json_t *activity;             /* CloudTrail activity section, or NULL */
+    json_t *access;               /* principal x table access matrix (policy.c), or NULL */
 };
 
 struct results *results_new(size_t control_count);
