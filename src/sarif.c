@@ -4,12 +4,10 @@
 #include "buf.h"
 #include "diag.h"
 #include "digest.h"
-#include "fsutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define SARIF_SCHEMA "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -202,36 +200,5 @@ int sarif_write(struct buf *out, json_t *report, const char *base_dir, struct di
     if (!text || buf_puts(out, text) < 0 || buf_putc(out, '\n') < 0)
         error = diag_error(d, DDB_ERUNTIME, "out of memory writing SARIF");
     free(text);
-    return error;
-}
-
-int sarif_requested(const char *formats)
-{
-    for (const char *p = formats; p && *p;) {
-        size_t n = strcspn(p, ",");
-        if (n == 5 && !strncmp(p, "sarif", 5))
-            return 1;
-        p += n + (p[n] == ',');
-    }
-    return 0;
-}
-
-int sarif_write_file(const char *dir, json_t *report, char *sha256, size_t *size,
-                     struct diagnostics *d)
-{
-    char cwd[4096];
-    struct buf b;
-    buf_init(&b, BUF_DEFAULT_MAX);
-    char *path = fs_join(dir, SARIF_FILE_NAME);
-    int error = path ? sarif_write(&b, report, getcwd(cwd, sizeof(cwd)), d)
-                     : diag_error(d, DDB_ERUNTIME, "out of memory");
-    if (!error)
-        error = fs_write_atomic(path, b.data, b.len, d);
-    if (!error && sha256)
-        digest_sha256_hex(b.data, b.len, sha256);
-    if (!error && size)
-        *size = b.len;
-    free(path);
-    buf_free(&b);
     return error;
 }

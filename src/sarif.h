@@ -19,12 +19,4 @@ struct diagnostics;
  * report order) and a newline to `out`. `report` is not modified. */
 int sarif_write(struct buf *out, json_t *report, const char *base_dir, struct diagnostics *d);
 
-/* Whether a --format list ("html,sarif") asks for SARIF. */
-int sarif_requested(const char *formats);
-
-/* Writes dir/report.sarif atomically (sarif_write with the current directory as base_dir) and
- * sets its SHA-256 into sha256 (may be NULL) for the packet's file list. */
-int sarif_write_file(const char *dir, json_t *report, char *sha256, size_t *size,
-                     struct diagnostics *d);
-
 #endif
