@@ -133,11 +133,20 @@ static const struct field rule_fields[] = {
 };
 static const struct shape rule = OBJECT(rule_fields);
 
+static const struct field location_fields[] = {
+    {"file", KIND_STRING, REQUIRED, NULL},
+    {"line", KIND_INTEGER, REQUIRED, NULL},
+    {"column", KIND_INTEGER, REQUIRED, NULL},
+    {NULL, 0, 0, NULL},
+};
+static const struct shape location = OBJECT(location_fields);
+
 static const struct field evidence_fields[] = {
     {"file", KIND_STRING, REQUIRED, NULL},
     {"sha256", KIND_SHA256, REQUIRED, NULL},
     {"pointer", KIND_STRING, REQUIRED, NULL},
     {"value", KIND_ANY, OPTIONAL | NULLABLE, NULL}, /* the JSON value found, null included */
+    {"location", KIND_OBJECT, OPTIONAL, &location},  /* template evidence: file, line, column */
     {NULL, 0, 0, NULL},
 };
 static const struct shape evidence_item = OBJECT(evidence_fields);

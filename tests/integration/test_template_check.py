@@ -10,7 +10,8 @@
 - --fail-on exit codes; --parameters (both the CLI's list and the region/account placeholders);
 - malformed templates (bad YAML, unknown intrinsic in YAML and JSON, circular Ref) exit 3 with
   file:line:col and write nothing;
-- the SARIF log validates against the SARIF 2.1.0 schema in $DDBAUDIT_SHARED_DIR/testdata/sarif
+- report.json validates against docs/schema/report.schema.json, and the SARIF log against the
+  SARIF 2.1.0 schema in $DDBAUDIT_SHARED_DIR/testdata/sarif
   (needs python3's jsonschema) and is deterministic;
 - cfn-lint confirms the good templates are valid CloudFormation.
 
@@ -239,6 +240,16 @@ def check_sarif(tmp):
         return
     with open(schema_path) as f:
         schema = json.load(f)
+    # report.json with template locations is still a report (docs/schema/report.schema.json).
+    with open(os.path.join(SOURCE, "docs", "schema", "report.schema.json")) as f:
+        report_schema = json.load(f)
+    for name in ("tables", "global", "sam"):
+        with open(os.path.join(SOURCE, tmp, name, "report.json")) as f:
+            try:
+                jsonschema.validate(json.load(f), report_schema)
+            except jsonschema.ValidationError as e:
+                fail(f"report.json for {name} breaks report.schema.json: {e.message} at "
+                     f"{list(e.path)}")
     for name in ("tables", "global", "sam"):
         with open(os.path.join(SOURCE, tmp, name, "report.sarif")) as f:
             try:
