@@ -263,7 +263,8 @@ static int exec_report(int argc, char **argv, struct diagnostics *d)
     "  --attestations FILE   manual evidence (default: DIR/attestations.yaml if present)\n"        \
     "  --as-of YYYY-MM-DD    the date expiry and staleness are judged at (default: the\n"          \
     "                        snapshot's collection date)\n"                                        \
-    "  --format LIST         html,md,xml,json,confluence (default: all); or one of\n"              \
+    "  --format LIST         html,md,xml,json,confluence,sarif (default: all but sarif);\n"        \
+    "                        or one of\n"                                                          \
     "                        ticket-md, ticket-jira, ticket-html with --control\n"                 \
     "  --out DIR             packet directory (default: output/<snapshot>)\n"                      \
     "  --templates DIR       templates that override the bundled ones\n"                           \
@@ -287,7 +288,10 @@ const struct command command_run = {
 const struct command command_report = {
     .name = "report",
     .summary = "evaluate and write outputs (or a ticket excerpt)",
-    .usage = "usage: ddbaudit report --evidence DIR [options]\n\n"
-             "Evaluates the snapshot and writes the requested formats.\n\n" REPORT_OPTIONS,
+    .usage = "usage: ddbaudit report --evidence DIR [options]\n"
+             "       ddbaudit report --template FILE [--template FILE ...] [--parameters FILE]\n"
+             "                       [options]\n\n"
+             "Evaluates the snapshot, or CloudFormation/SAM templates before deployment, and\n"
+             "writes the requested formats (sarif too, for templates).\n\n" REPORT_OPTIONS,
     .exec = exec_report,
 };
