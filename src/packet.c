@@ -349,6 +349,33 @@ static int move_into_place(const char *temporary, const char *final, const char 
     return fs_remove_tree(aside, d);
 }
 
+/* The packet directory replaces what is at `dir` wholesale, so that must be nothing, an empty
+ * directory, or an earlier packet (it has packet.json): never a user's own directory. */
+static int check_replaceable(const char *dir, struct diagnostics *d)
+{
+    if (!fs_exists(dir))
+        return 0;
+    if (!fs_is_dir(dir))
+        return diag_error(d, DDB_EUSAGE, "%s exists and is not a directory", dir);
+    char *index = fs_join(dir, PACKET_INDEX);
+    int packet = index && fs_exists(index);
+    free(index);
+    if (packet)
+        return 0;
+    DIR *handle = opendir(dir);
+    struct dirent *entry;
+    int empty = 1;
+    while (handle && empty && (entry = readdir(handle)))
+        empty = !strcmp(entry->d_name, ".") || !strcmp(entry->d_name, "..");
+    if (handle)
+        closedir(handle);
+    return empty ? 0
+                 : diag_error(d, DDB_EUSAGE,
+                              "%s is a directory that is not a ddbaudit packet (no %s); "
+                              "refusing to replace it",
+                              dir, PACKET_INDEX);
+}
+
 int packet_write(char **out_path, const char *packet_dir, json_t *report, const char *manifest_path,
                  const char *formats, const char *templates_dir, struct diagnostics *d)
 {
@@ -414,6 +441,8 @@ int packet_write(char **out_path, const char *packet_dir, json_t *report, const 
         error = oom(d);
         goto done;
     }
+    if ((error = check_replaceable(final, d)) < 0)
+        goto done;
     char *slash = strrchr(parent, '/');
     if (slash && slash != parent) {
         *slash = '\0';

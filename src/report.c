@@ -9,37 +9,9 @@
 #include "packet.h"
 #include "results.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The packet directory replaces what is at `dir` wholesale, so that must be nothing, an empty
- * directory, or an earlier packet (it has packet.json): never a user's own directory. */
-static int check_replaceable(const char *dir, struct diagnostics *d)
-{
-    if (!fs_exists(dir))
-        return 0;
-    if (!fs_is_dir(dir))
-        return diag_error(d, DDB_EUSAGE, "--out %s exists and is not a directory", dir);
-    char *index = fs_join(dir, PACKET_INDEX);
-    int packet = index && fs_exists(index);
-    free(index);
-    if (packet)
-        return 0;
-    DIR *handle = opendir(dir);
-    struct dirent *entry;
-    int empty = 1;
-    while (handle && empty && (entry = readdir(handle)))
-        empty = !strcmp(entry->d_name, ".") || !strcmp(entry->d_name, "..");
-    if (handle)
-        closedir(handle);
-    return empty ? 0
-                 : diag_error(d, DDB_EUSAGE,
-                              "--out %s is a directory that is not a ddbaudit packet (no %s); "
-                              "refusing to replace it",
-                              dir, PACKET_INDEX);
-}
 
 int report_write(const struct results *results, const struct evidence_snapshot *snapshot,
                  const struct report_inputs *inputs, const struct report_output *out,
@@ -60,7 +32,7 @@ int report_write(const struct results *results, const struct evidence_snapshot *
         if (!error)
             fwrite(text.data ? text.data : "", 1, text.len, stdout);
         buf_free(&text);
-    } else if ((error = check_replaceable(dir, d)) == 0) {
+    } else {
         /* Evidence from templates (cfn_evidence.h) has no root and no manifest to copy. */
         char *manifest = snapshot->root ? fs_join(snapshot->root, "manifest.json") : NULL;
         error = packet_write(NULL, dir, report, manifest, out->formats, out->templates, d);

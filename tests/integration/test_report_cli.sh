@@ -35,6 +35,12 @@ assert r["exceptions_unmatched"], "RISK-130 matches nothing and must be reported
 PY
 expect_exit 1 "--fail-on remediate with remediate findings" -- "$BIN" report --evidence "$SAMPLE" --out "$WORK/c" --format json --fail-on remediate
 
+# ---- --out never replaces a directory that is not a packet
+mkdir -p "$WORK/mine" && echo precious > "$WORK/mine/thesis.txt"
+expect_exit 2 "--out on a user's directory is refused" -- "$BIN" report --evidence "$SAMPLE" --out "$WORK/mine" --format json
+[ "$(cat "$WORK/mine/thesis.txt")" = precious ] && pass "the user's file survives" || fail "the user's file was lost"
+expect_exit 0 "--out on an earlier packet replaces it" -- "$BIN" report --evidence "$SAMPLE" --out "$WORK/a" --format json
+
 # ---- a broken catalog: the exact position, the source line, a caret; nothing written
 cp -r "$SRC/controls" "$WORK/controls"
 sed -i 's/^vendor_status: pass$/vendor_status: passs/' "$WORK/controls/ddb-04-encryption-at-rest.yaml"
@@ -67,7 +73,7 @@ expect_exit 0 "the bundled catalog lints clean" -- "$BIN" controls lint "$SRC/co
 # ---- broken evidence
 snap() { rm -rf "$WORK/s"; cp -r "$SAMPLE" "$WORK/s"; }
 seal() { "$BIN" evidence seal "$WORK/s" --account 111122223333 --collected-at 2026-10-01T09:30:00Z >/dev/null; }
-table=$(ls "$WORK"/../ 2>/dev/null | head -0; echo "111122223333/eu-west-1/dynamodb/DescribeTable/orders.json")
+table=111122223333/eu-west-1/dynamodb/DescribeTable/orders.json
 
 snap; printf '1' >> "$WORK/s/$table"
 expect_exit 3 "a file changed after sealing is refused" -- "$BIN" report --evidence "$WORK/s" --out "$WORK/o1"
