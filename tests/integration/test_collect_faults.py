@@ -56,6 +56,16 @@ def main():
         if protected["Results"][0]["LastBackupTime"] != "2023-11-14T22:13:20.500000+00:00":
             failures.append(f"rest-json timestamp: {protected['Results'][0]['LastBackupTime']}")
 
+        # CloudTrail LookupEvents, which moto lacks, in its json-1.1 protocol with paging.
+        events = [{"EventId": f"e{i}", "EventName": "DeleteTable", "EventTime": 1700000000 + i,
+                   "EventSource": "dynamodb.amazonaws.com"} for i in range(120)]
+        s.control(events=events)
+        trail = h.client("cloudtrail", url, REGION, creds)
+        got = [e["EventId"] for page in trail.get_paginator("lookup_events").paginate()
+               for e in page["Events"]]
+        if got != [e["EventId"] for e in events]:
+            failures.append(f"LookupEvents through the endpoint: {len(got)} events")
+
         # Transient faults: retried, nothing lost.
         s.control(faults=TRANSIENT, reset_stats=True)
         retried = os.path.join(s.tmp, "retried")
