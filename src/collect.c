@@ -928,6 +928,7 @@ int collect_run(const struct collect_options *options, struct collect_summary *s
         goto done;
     }
     if (c.fatal || !c.snapshot) {
+        draw_progress(&c, 1); /* end the progress line before the error is printed */
         rc = d->errors ? DDB_ERUNTIME : diag_error(d, DDB_ERUNTIME, "cannot identify the account");
         goto done;
     }
