@@ -3,6 +3,7 @@
  * decides what evidence means. */
 #include "evidence.h"
 #include "buf.h"
+#include "date.h"
 #include "diag.h"
 #include "fsutil.h"
 
@@ -411,6 +412,35 @@ int evidence_write_manifest(struct evidence_snapshot *snapshot, struct diagnosti
     return error;
 }
 
+/* Whether `region` is one of the snapshot's regions (or "global", for IAM and STS). */
+static int region_listed(const struct evidence_snapshot *s, const char *region)
+{
+    if (!strcmp(region, "global"))
+        return 1;
+    for (size_t i = 0; i < s->region_count; i++)
+        if (!strcmp(s->regions[i], region))
+            return 1;
+    return 0;
+}
+
+/* A collection time as the manifest records it: UTC, YYYY-MM-DDTHH:MM:SS[.fff]Z. "Today" for
+ * a report is its date part, so an offset such as +02:00 would shift it by a day. */
+static int valid_timestamp(const char *text)
+{
+    long day;
+    char date[11];
+    if (!text || strlen(text) < 20)
+        return 0;
+    memcpy(date, text, 10);
+    date[10] = '\0';
+    if (date_parse(date, &day) < 0 || text[10] != 'T' || text[strlen(text) - 1] != 'Z')
+        return 0;
+    int h, m, sec;
+    char tail;
+    return sscanf(text + 11, "%2d:%2d:%2d%c", &h, &m, &sec, &tail) == 4 && h < 24 && m < 60 &&
+           sec < 61 && (tail == 'Z' || tail == '.');
+}
+
 /* ---------------------------------------------------------------- manifest reading */
 
 struct manifest_reader {
@@ -651,7 +681,22 @@ static int read_manifest(struct evidence_snapshot *s, const char *manifest_path,
             error = manifest_fail(&r, "/regions", "item %zu is not a region name", i);
             goto done;
         }
+        if (region_listed(s, json_string_value(value))) {
+            error = manifest_fail(&r, "/regions", "'%s' is listed twice", json_string_value(value));
+            goto done;
+        }
         s->regions[s->region_count++] = strdup(json_string_value(value));
+    }
+    /* Checks enumerate resources region by region: an empty list would make every control
+     * "nothing in scope" instead of failing. */
+    if (s->region_count == 0) {
+        error = manifest_fail(&r, "/regions", "lists no regions: nothing could be evaluated");
+        goto done;
+    }
+    if (!valid_timestamp(s->collected_at)) {
+        error = manifest_fail(&r, "/collected_at", "'%s' is not a UTC time (YYYY-MM-DDTHH:MM:SSZ)",
+                              s->collected_at);
+        goto done;
     }
     json_t *period = json_object_get(root, "period");
     if (period && !json_is_null(period)) {
@@ -674,6 +719,16 @@ static int read_manifest(struct evidence_snapshot *s, const char *manifest_path,
     json_array_foreach(calls, i, value)
     {
         if ((error = read_call(&r, value, i, &s->calls[s->call_count])) < 0) {
+            call_clear(&s->calls[s->call_count]);
+            goto done;
+        }
+        if (!region_listed(s, s->calls[s->call_count].region)) {
+            char pointer[64];
+            snprintf(pointer, sizeof(pointer), "/calls/%zu/region", i);
+            error = manifest_fail(&r, pointer,
+                                  "region '%s' is not in the manifest's regions: its evidence "
+                                  "would be ignored",
+                                  s->calls[s->call_count].region);
             call_clear(&s->calls[s->call_count]);
             goto done;
         }
@@ -1474,15 +1529,21 @@ int evidence_seal(const char *dir, const struct evidence_seal_options *options,
         for (size_t i = 0; i < s->region_count; i++)
             free(s->regions[i]);
         s->region_count = 0;
-        char *list = strdup(options->regions), *save = NULL;
-        for (char *r = strtok_r(list, ",", &save); r; r = strtok_r(NULL, ",", &save)) {
-            char **grown = realloc(s->regions, (s->region_count + 1) * sizeof(char *));
-            if (grown) {
-                s->regions = grown;
-                s->regions[s->region_count++] = strdup(r);
+        for (const char *p = options->regions; *p;) {
+            size_t n = strcspn(p, ",");
+            char *name = strndup(p, n);
+            char **grown =
+                name ? realloc(s->regions, (s->region_count + 1) * sizeof(char *)) : NULL;
+            if (!grown || !safe_segment(name) || !strcmp(name, "global")) {
+                error = grown ? diag_error(d, DDB_EUSAGE, "--regions: '%s' is not a region", name)
+                              : diag_error(d, DDB_ERUNTIME, "out of memory");
+                free(name);
+                goto done;
             }
+            s->regions = grown;
+            s->regions[s->region_count++] = name;
+            p += n + (p[n] == ',');
         }
-        free(list);
     }
     if (s->region_count > 1)
         qsort(s->regions, s->region_count, sizeof(char *), compare_strings);
@@ -1494,8 +1555,20 @@ int evidence_seal(const char *dir, const struct evidence_seal_options *options,
         }
         s->period_start = strndup(options->period, (size_t)(dots - options->period));
         s->period_end = strdup(dots + 2);
+        long start, end;
+        if (date_parse(s->period_start, &start) < 0 || date_parse(s->period_end, &end) < 0 ||
+            start > end) {
+            error = diag_error(d, DDB_EUSAGE, "--period must be YYYY-MM-DD..YYYY-MM-DD, in order");
+            goto done;
+        }
     }
     if (options->collected_at) {
+        if (!valid_timestamp(options->collected_at)) {
+            error = diag_error(d, DDB_EUSAGE,
+                               "--collected-at must be a UTC time "
+                               "(YYYY-MM-DDTHH:MM:SSZ)");
+            goto done;
+        }
         s->collected_at = strdup(options->collected_at);
     } else {
         char stamp[32];

@@ -107,9 +107,16 @@ expect_exit 3 "missing manifest" -- "$BIN" report --evidence "$WORK/s" --out "$W
 expect_stderr "says how to make one" "no manifest.json .*evidence seal"
 
 mkdir -p "$WORK/empty"
-printf '{"format": "ddbaudit-evidence", "format_version": 1, "account": "111122223333", "partition": "aws", "regions": [], "period": null, "collected_at": "2026-10-01T00:00:00Z", "calls": []}' > "$WORK/empty/manifest.json"
+printf '{"format": "ddbaudit-evidence", "format_version": 1, "account": "111122223333", "partition": "aws", "regions": ["eu-west-1"], "period": null, "collected_at": "2026-10-01T00:00:00Z", "calls": []}' > "$WORK/empty/manifest.json"
 expect_exit 3 "empty snapshot" -- "$BIN" report --evidence "$WORK/empty" --out "$WORK/o5"
 expect_stderr "says there is nothing" "records no API calls"
+sed -i 's/"regions": \["eu-west-1"\]/"regions": []/' "$WORK/empty/manifest.json"
+expect_exit 3 "a manifest with no regions" -- "$BIN" report --evidence "$WORK/empty" --out "$WORK/o5"
+expect_stderr "says why it matters" "lists no regions"
+snap
+sed -i 's/"collected_at": "2026-10-01T09:30:00Z"/"collected_at": "2026-10-01T09:30:00+02:00"/' "$WORK/s/manifest.json"
+expect_exit 3 "a collection time with an offset" -- "$BIN" report --evidence "$WORK/s" --out "$WORK/o10"
+expect_stderr "asks for UTC" "not a UTC time"
 
 snap; python3 - "$WORK/s" "$table" <<'PY'
 import json, sys, hashlib, os
