@@ -95,6 +95,9 @@ static void expect_refused(const char *bytes, size_t len, const char *words)
     fwrite(bytes, 1, len, f);
     fclose(f);
     struct evidence_snapshot *s = evidence_new(fx.dir, FX_ACCOUNT, "aws");
+    s->regions = calloc(2, sizeof(char *));
+    s->regions[0] = strdup("eu-west-1");
+    s->region_count = 1;
     struct evidence_call call = {.service = "dynamodb", .operation = "ListTables",
                                  .region = "eu-west-1", .outcome = EVIDENCE_OK,
                                  .path = FX_ACCOUNT "/eu-west-1/dynamodb/ListTables.json",
