@@ -4,6 +4,7 @@
 #include "attestations.h"
 #include "catalog.h"
 #include "cfn_evidence.h"
+#include "collect.h"
 #include "command.h"
 #include "date.h"
 #include "diag.h"
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct report_options {
     const char *evidence;
@@ -37,16 +39,30 @@ struct report_options {
     const char *cfn_templates[64];
     size_t cfn_template_count;
     const char *cfn_parameters;
+    /* Live collection (`run` without --evidence). */
+    const char *regions;
+    const char *profile;
+    const char *snapshot_dir;
 };
 
 static const struct option long_options[] = {
-    {"evidence", required_argument, NULL, 'e'},   {"controls", required_argument, NULL, 'c'},
-    {"exceptions", required_argument, NULL, 'x'}, {"attestations", required_argument, NULL, 'a'},
-    {"as-of", required_argument, NULL, 'd'},      {"format", required_argument, NULL, 'f'},
-    {"out", required_argument, NULL, 'o'},        {"fail-on", required_argument, NULL, 'F'},
-    {"templates", required_argument, NULL, 't'},  {"control", required_argument, NULL, 'C'},
-    {"resource", required_argument, NULL, 'r'},   {"template", required_argument, NULL, 'T'},
-    {"parameters", required_argument, NULL, 'P'}, {NULL, 0, NULL, 0},
+    {"evidence", required_argument, NULL, 'e'},
+    {"controls", required_argument, NULL, 'c'},
+    {"exceptions", required_argument, NULL, 'x'},
+    {"attestations", required_argument, NULL, 'a'},
+    {"as-of", required_argument, NULL, 'd'},
+    {"format", required_argument, NULL, 'f'},
+    {"out", required_argument, NULL, 'o'},
+    {"fail-on", required_argument, NULL, 'F'},
+    {"templates", required_argument, NULL, 't'},
+    {"control", required_argument, NULL, 'C'},
+    {"resource", required_argument, NULL, 'r'},
+    {"template", required_argument, NULL, 'T'},
+    {"parameters", required_argument, NULL, 'P'},
+    {"regions", required_argument, NULL, 'R'},
+    {"profile", required_argument, NULL, 'p'},
+    {"snapshot", required_argument, NULL, 'S'},
+    {NULL, 0, NULL, 0},
 };
 
 static int parse_options(struct report_options *o, int argc, char **argv, struct diagnostics *d)
@@ -55,8 +71,18 @@ static int parse_options(struct report_options *o, int argc, char **argv, struct
     optind = 0;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "e:c:x:a:d:f:o:F:t:C:r:T:P:", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "e:c:x:a:d:f:o:F:t:C:r:T:P:R:p:S:", long_options, NULL)) !=
+           -1) {
         switch (c) {
+        case 'R':
+            o->regions = optarg;
+            break;
+        case 'p':
+            o->profile = optarg;
+            break;
+        case 'S':
+            o->snapshot_dir = optarg;
+            break;
         case 'e':
             o->evidence = optarg;
             break;
@@ -155,6 +181,40 @@ static int template_snapshot(struct evidence_snapshot **out, const struct report
     return cfn_evidence_build(out, &options, d);
 }
 
+/* Collects a fresh snapshot into --snapshot DIR (default evidence/live-<UTC time>) and sets
+ * *dir to it. An interrupted collection is an error that says how to finish it. */
+static int collect_live(char **dir, const struct report_options *o, struct diagnostics *d)
+{
+    char name[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(name, sizeof(name), "evidence/live-%Y%m%dT%H%M%SZ", &tm);
+    *dir = strdup(o->snapshot_dir ? o->snapshot_dir : name);
+    if (!*dir)
+        return diag_error(d, DDB_ERUNTIME, "out of memory");
+    struct collect_options options = {
+        .out_dir = *dir,
+        .regions = o->regions,
+        .profile = o->profile,
+        .verbosity = COLLECT_NORMAL,
+        .progress = stderr,
+        .progress_is_tty = isatty(STDERR_FILENO),
+    };
+    struct collect_summary summary = {0};
+    int rc = collect_run(&options, &summary, d);
+    if (rc == 1)
+        rc = diag_error(d, DDB_ERUNTIME,
+                        "the collection was interrupted; finish it with `ddbaudit collect "
+                        "--resume --out %s`, then `ddbaudit run --evidence %s`",
+                        *dir, *dir);
+    if (rc < 0) {
+        free(*dir);
+        *dir = NULL;
+    }
+    return rc;
+}
+
 static int run_report(int argc, char **argv, struct diagnostics *d, int live_allowed)
 {
     struct report_options o;
@@ -165,11 +225,18 @@ static int run_report(int argc, char **argv, struct diagnostics *d, int live_all
         return diag_error(d, DDB_EUSAGE, "--template and --evidence cannot be combined");
     if (o.cfn_parameters && !o.cfn_template_count)
         return diag_error(d, DDB_EUSAGE, "--parameters goes with --template");
-    if (!o.evidence && !o.cfn_template_count)
+    if ((o.regions || o.profile || o.snapshot_dir) && (o.evidence || !live_allowed))
         return diag_error(d, DDB_EUSAGE,
-                          live_allowed ? "live collection is not available in this build: pass "
-                                         "--evidence DIR (a snapshot)"
-                                       : "--evidence DIR is required");
+                          "--regions, --profile and --snapshot are for `run` without --evidence");
+    char *collected = NULL;
+    if (!o.evidence && !o.cfn_template_count) {
+        if (!live_allowed)
+            return diag_error(d, DDB_EUSAGE, "--evidence DIR is required");
+        /* `run` without a snapshot collects one first, then reports on it like any other. */
+        if ((error = collect_live(&collected, &o, d)) < 0)
+            return error;
+        o.evidence = collected;
+    }
     struct catalog *catalog = NULL;
     struct evidence_snapshot *snapshot = NULL;
     struct exception_set *exceptions = NULL;
@@ -243,6 +310,7 @@ done:
     free(controls_dir);
     free(exceptions_file);
     free(attestations_file);
+    free(collected);
     return error;
 }
 
@@ -279,9 +347,14 @@ static int exec_report(int argc, char **argv, struct diagnostics *d)
 const struct command command_run = {
     .name = "run",
     .summary = "evaluate a snapshot and write the audit packet",
-    .usage =
-        "usage: ddbaudit run --evidence DIR [options]\n\n"
-        "Evaluates every control against the snapshot and writes the packet.\n\n" REPORT_OPTIONS,
+    .usage = "usage: ddbaudit run [--evidence DIR] [options]\n\n"
+             "Evaluates every control against the snapshot and writes the packet. Without\n"
+             "--evidence, first collects a snapshot from the AWS account (read-only; see\n"
+             "`ddbaudit collect --help` and docs/iam-policy.json):\n"
+             "  --regions LIST        regions to collect (comma list, or all)\n"
+             "  --profile NAME        AWS CLI profile for credentials\n"
+             "  --snapshot DIR        where the snapshot goes (default evidence/live-<UTC "
+             "time>)\n\n" REPORT_OPTIONS,
     .exec = exec_run,
 };
 
