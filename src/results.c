@@ -138,11 +138,38 @@ static json_t *text(const char *s)
     return value ? value : json_string("(invalid UTF-8)");
 }
 
+/* Compares two JSON values by their canonical text (ties only: rare and small). */
+static int compare_json(const json_t *a, const json_t *b)
+{
+    if (!a || !b)
+        return (a != NULL) - (b != NULL);
+    char *ta = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    char *tb = json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    int c = strcmp(ta ? ta : "", tb ? tb : "");
+    free(ta);
+    free(tb);
+    return c;
+}
+
+/* A total order on everything a finding prints, so the report never depends on the order the
+ * checks added findings in or on qsort's handling of equal keys. */
 static int compare_findings(const void *pa, const void *pb)
 {
     const struct finding *a = pa, *b = pb;
     int c = strcmp(a->resource, b->resource);
-    return c ? c : strcmp(a->reason, b->reason);
+    if (!c)
+        c = strcmp(a->reason, b->reason);
+    if (!c)
+        c = (int)a->status - (int)b->status;
+    if (!c)
+        c = (int)a->original_status - (int)b->original_status;
+    if (!c)
+        c = compare_json(a->evidence, b->evidence);
+    if (!c)
+        c = compare_json(a->exception, b->exception);
+    if (!c)
+        c = compare_json(a->attestation, b->attestation);
+    return c;
 }
 
 static json_t *control_json(const struct control_result *r)
