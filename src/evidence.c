@@ -979,7 +979,7 @@ static void speculation_load(struct speculation *sp)
             if (read_verified(&text, &f->size, sp->job, &dir, f->relative) < 0)
                 continue;
             digest_sha256_hex(text, f->size, f->sha256);
-            f->document = json_loadb(text, f->size, 0, NULL);
+            f->document = json_loadb(text, f->size, JSON_REJECT_DUPLICATES, NULL);
             if (f->document && !json_is_object(f->document)) {
                 json_decref(f->document);
                 f->document = NULL;
@@ -1071,7 +1071,9 @@ static int load_one(struct load_job *job, struct verified_dir *dir, struct evide
         goto done;
     }
     json_error_t jerr;
-    call->document = json_loadb(text, len, 0, &jerr);
+    /* A key given twice is refused: jansson, jq and Python would each pick a value, and an
+     * auditor's tool might not pick the one the evaluation used. */
+    call->document = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!call->document) {
         error = diag_error_at(d, DDB_EINPUT, full, jerr.line, jerr.column, 1, "not valid JSON: %s",
                               jerr.text);
@@ -1351,7 +1353,7 @@ static int seal_file(struct seal_walk *w, const char *dir, const char *stem, con
         blank++;
     if (text && blank < len) {
         json_error_t jerr;
-        json_t *doc = json_loadb(text, len, 0, &jerr);
+        json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
         if (!doc) {
             error = diag_error_at(d, DDB_EINPUT, json_path, jerr.line, jerr.column, 1,
                                   "not valid JSON: %s", jerr.text);

@@ -121,6 +121,8 @@ static void hostile_evidence_is_refused(void **state)
     expect_refused("{\"TableNames\": \"\\u0000\"}", 24, "not valid JSON");
     expect_refused("{\"TableNames\": \"\xc3\x28\"}", 19, "not valid JSON");
     expect_refused("[1, 2]", 6, "JSON object");
+    /* Two values for one key: tools disagree on which one wins, so neither is evidence. */
+    expect_refused("{\"TableNames\": [], \"TableNames\": [\"x\"]}", 39, "duplicate object key");
     expect_refused("{\"a\": 1}\0{\"b\": 2}", 17, "not valid JSON");
     /* 100k nested arrays: jansson's depth limit stops it. */
     size_t depth = 100000;
