@@ -151,7 +151,7 @@ static void print_excerpt(FILE *out, const char *source, int col, int span)
 {
     fputs("   ", out);
     for (const unsigned char *p = (const unsigned char *)source; *p; p++)
-        fputc(*p == '\t' ? ' ' : (*p < 0x20 ? '?' : *p), out);
+        fputc(*p == '\t' ? ' ' : (*p < 0x20 || *p == 0x7f ? '?' : *p), out);
     fputs("\n   ", out);
     /* Column counts characters; the caret lines up for ASCII and single-width UTF-8. */
     for (int i = 1; i < col; i++)
@@ -162,18 +162,37 @@ static void print_excerpt(FILE *out, const char *source, int col, int span)
     fputc('\n', out);
 }
 
+/* Writes `s` with control characters shown as \xNN: a file name or a value quoted from hostile
+ * input must not move the cursor, retitle the terminal or hide the rest of the line. C1 controls
+ * (U+0080..U+009F, which some terminals obey) are escaped too; other UTF-8 passes through. */
+static void put_sanitized(FILE *out, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            fprintf(out, "\\x%02x", *p);
+        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            fprintf(out, "\\u%04x", *++p);
+        else
+            fputc(*p, out);
+    }
+}
+
 void diag_print(const struct diagnostics *d, FILE *out)
 {
     static const char *const names[] = {"error", "warning", "note"};
     for (size_t i = 0; i < d->count; i++) {
         const struct diag_entry *e = &d->entries[i];
-        if (e->file && e->line && e->col)
-            fprintf(out, "%s:%d:%d: ", e->file, e->line, e->col);
-        else if (e->file && e->line)
-            fprintf(out, "%s:%d: ", e->file, e->line);
-        else if (e->file)
-            fprintf(out, "%s: ", e->file);
-        fprintf(out, "%s: %s\n", names[e->severity], e->message);
+        if (e->file) {
+            put_sanitized(out, e->file);
+            if (e->line && e->col)
+                fprintf(out, ":%d:%d", e->line, e->col);
+            else if (e->line)
+                fprintf(out, ":%d", e->line);
+            fputs(": ", out);
+        }
+        fprintf(out, "%s: ", names[e->severity]);
+        put_sanitized(out, e->message);
+        fputc('\n', out);
         if (e->line && e->col) {
             char *source = e->source ? NULL : (e->file ? read_source_line(e->file, e->line) : NULL);
             const char *text = e->source ? e->source : source;
