@@ -2296,26 +2296,70 @@ static const char *const principal_type_names[] = {"user", "role", "external", "
 static const char *const source_names[] = {"managed",  "inline", "resource", "trust",
                                            "endpoint", "key",    "other"};
 
+/* The matrix repeats a few values very many times (168,768 table ARNs and 74,000 statement
+ * positions in the benchmark account, against 10,000 tables and 35,000 statements). jansson
+ * values are reference counted and may sit in several containers, so each distinct value is
+ * made once and shared: the tree is a third of the size and the text is byte for byte the same. */
+struct action_text {
+    struct policy_action_set set;
+    json_t *text; /* NULL: empty slot */
+};
+
 struct matrix {
     json_t *statements;
     struct strmap index; /* "<statement address>|<via>" → position in statements */
     char **keys;
     size_t key_count, key_capacity;
+    json_t **table_arns; /* per table */
+    json_t **positions;  /* per position in statements */
+    size_t position_capacity;
+    json_t *allowed, *conditional;
+    struct action_text *action_texts; /* open addressing by set */
+    size_t action_text_count, action_text_capacity;
+    struct policy_action_set group_sets[POLICY_MATRIX_GROUPS];
+    struct strmap strings; /* text (borrowed from the analysis) → position in string_values */
+    json_t **string_values;
+    size_t string_count, string_capacity;
 };
 
-static json_t *grant_json(const struct policy_principal *p, const struct policy_grant *g)
+/* The shared JSON string for a text that outlives the matrix (new reference), or NULL. */
+static json_t *matrix_string(struct matrix *m, const char *text)
+{
+    size_t *found = strmap_find(&m->strings, text);
+    if (found)
+        return json_incref(m->string_values[*found]);
+    if (m->string_count == m->string_capacity) {
+        size_t capacity = m->string_capacity ? m->string_capacity * 2 : 256;
+        json_t **grown = realloc(m->string_values, capacity * sizeof(*grown));
+        if (!grown)
+            return NULL;
+        m->string_values = grown;
+        m->string_capacity = capacity;
+    }
+    json_t *value = json_string(text);
+    if (!value || strmap_put(&m->strings, text, m->string_count) < 0) {
+        json_decref(value);
+        return NULL;
+    }
+    m->string_values[m->string_count++] = value;
+    return json_incref(value);
+}
+
+static json_t *grant_json(struct matrix *m, const struct policy_principal *p,
+                          const struct policy_grant *g)
 {
     const char *source = source_names[g->document->source];
     if (p->boundary == g->document)
         source = "boundary";
-    json_t *out = json_pack("{s:s, s:s, s:s?, s:I, s:s?, s:s}", "policy", g->document->name,
-                            "source", source, "via", g->via, "statement",
-                            (json_int_t)g->statement->index, "sid", g->statement->sid, "effect",
-                            g->statement->effect == POLICY_ALLOW ? "Allow" : "Deny");
+    json_t *out = json_pack(
+        "{s:o, s:o, s:o?, s:I, s:s?, s:o}", "policy", matrix_string(m, g->document->name), "source",
+        matrix_string(m, source), "via", g->via ? matrix_string(m, g->via) : NULL, "statement",
+        (json_int_t)g->statement->index, "sid", g->statement->sid, "effect",
+        matrix_string(m, g->statement->effect == POLICY_ALLOW ? "Allow" : "Deny"));
     if (!out)
         return NULL;
     if (g->document->call && g->document->call->path)
-        json_object_set_new(out, "file", json_string(g->document->call->path));
+        json_object_set_new(out, "file", matrix_string(m, g->document->call->path));
     const char *pointer = g->statement->pointer ? g->statement->pointer : g->document->pointer;
     if (pointer)
         json_object_set_new(out, "pointer", json_string(pointer));
@@ -2350,8 +2394,27 @@ static long matrix_statement(struct matrix *m, const struct policy_principal *p,
         return -1;
     }
     m->keys[m->key_count++] = copy;
-    json_array_append_new(m->statements, grant_json(p, g));
+    json_array_append_new(m->statements, grant_json(m, p, g));
     return (long)position;
+}
+
+/* The shared JSON integer for a position in statements (new reference), or NULL. */
+static json_t *matrix_position(struct matrix *m, size_t position)
+{
+    if (position >= m->position_capacity) {
+        size_t capacity = m->position_capacity ? m->position_capacity * 2 : 1024;
+        while (capacity <= position)
+            capacity *= 2;
+        json_t **grown = realloc(m->positions, capacity * sizeof(*grown));
+        if (!grown)
+            return NULL;
+        memset(grown + m->position_capacity, 0, (capacity - m->position_capacity) * sizeof(*grown));
+        m->positions = grown;
+        m->position_capacity = capacity;
+    }
+    if (!m->positions[position])
+        m->positions[position] = json_integer((json_int_t)position);
+    return json_incref(m->positions[position]);
 }
 
 static json_t *actions_string(const struct policy_action_set *set)
@@ -2366,6 +2429,47 @@ static json_t *actions_string(const struct policy_action_set *set)
     return out;
 }
 
+static size_t action_set_hash(const struct policy_action_set *set)
+{
+    uint64_t h = set->bits[0] * 0x9e3779b97f4a7c15ull ^ set->bits[1] * 0xc2b2ae3d27d4eb4full;
+    return (size_t)(h ^ (h >> 29));
+}
+
+/* The shared "GetItem Query" text of an action set (new reference), or NULL. */
+static json_t *matrix_actions(struct matrix *m, const struct policy_action_set *set)
+{
+    if ((m->action_text_count + 1) * 2 > m->action_text_capacity) {
+        size_t capacity = m->action_text_capacity ? m->action_text_capacity * 2 : 256;
+        struct action_text *slots = calloc(capacity, sizeof(*slots));
+        if (!slots)
+            return NULL;
+        for (size_t i = 0; i < m->action_text_capacity; i++) {
+            if (!m->action_texts[i].text)
+                continue;
+            size_t at = action_set_hash(&m->action_texts[i].set) & (capacity - 1);
+            while (slots[at].text)
+                at = (at + 1) & (capacity - 1);
+            slots[at] = m->action_texts[i];
+        }
+        free(m->action_texts);
+        m->action_texts = slots;
+        m->action_text_capacity = capacity;
+    }
+    size_t at = action_set_hash(set) & (m->action_text_capacity - 1);
+    while (m->action_texts[at].text) {
+        if (set_equal(m->action_texts[at].set, *set))
+            return json_incref(m->action_texts[at].text);
+        at = (at + 1) & (m->action_text_capacity - 1);
+    }
+    json_t *text = actions_string(set);
+    if (!text)
+        return NULL;
+    m->action_texts[at].set = *set;
+    m->action_texts[at].text = text;
+    m->action_text_count++;
+    return json_incref(text);
+}
+
 static json_t *cell_json(struct matrix *m, const struct policy_principal *p,
                          const struct policy_cell *cell)
 {
@@ -2373,18 +2477,16 @@ static json_t *cell_json(struct matrix *m, const struct policy_principal *p,
     if (!out)
         return NULL;
     for (int g = 0; g < POLICY_MATRIX_GROUPS; g++) {
-        struct policy_action_set group = policy_group_set((enum policy_action_group)g);
-        struct policy_action_set firm = set_and(cell->allowed, group);
-        struct policy_action_set cond = set_and(cell->conditional, group);
+        struct policy_action_set firm = set_and(cell->allowed, m->group_sets[g]);
+        struct policy_action_set cond = set_and(cell->conditional, m->group_sets[g]);
         if (!policy_action_set_empty(&firm) || !policy_action_set_empty(&cond))
-            json_object_set_new(
-                out, group_names[g],
-                json_string(!policy_action_set_empty(&firm) ? "allowed" : "conditional"));
+            json_object_set(out, group_names[g],
+                            !policy_action_set_empty(&firm) ? m->allowed : m->conditional);
     }
     if (!policy_action_set_empty(&cell->allowed))
-        json_object_set_new(out, "actions", actions_string(&cell->allowed));
+        json_object_set_new(out, "actions", matrix_actions(m, &cell->allowed));
     if (!policy_action_set_empty(&cell->conditional))
-        json_object_set_new(out, "conditional_actions", actions_string(&cell->conditional));
+        json_object_set_new(out, "conditional_actions", matrix_actions(m, &cell->conditional));
     json_object_set_new(out, "transport_enforced",
                         json_boolean(policy_action_set_empty(&cell->plaintext)));
     json_t *statements = json_array();
@@ -2393,7 +2495,7 @@ static json_t *cell_json(struct matrix *m, const struct policy_principal *p,
         for (size_t i = 0; i < sources[s]->grant_count; i++) {
             long at = matrix_statement(m, p, &sources[s]->grants[i]);
             if (at >= 0)
-                json_array_append_new(statements, json_integer(at));
+                json_array_append_new(statements, matrix_position(m, (size_t)at));
         }
     json_object_set_new(out, "statements", statements);
     return out;
@@ -2412,8 +2514,7 @@ static int cell_same(const struct policy_cell *a, const struct policy_cell *b)
     return 1;
 }
 
-static json_t *principal_tables(struct matrix *m, const struct policy_analysis *analysis,
-                                const struct policy_principal *p)
+static json_t *principal_tables(struct matrix *m, const struct policy_principal *p)
 {
     json_t *groups = json_array();
     unsigned char *done = p->cell_count ? calloc(p->cell_count, 1) : NULL;
@@ -2430,7 +2531,7 @@ static json_t *principal_tables(struct matrix *m, const struct policy_analysis *
             if (done[k] || (k != c && !cell_same(&p->cells[c], &p->cells[k])))
                 continue;
             done[k] = 1;
-            json_array_append_new(tables, json_string(analysis->tables[p->cells[k].table].arn));
+            json_array_append(tables, m->table_arns[p->cells[k].table]);
         }
         json_object_set_new(cell, "tables", tables);
         json_array_append_new(groups, cell);
@@ -2444,20 +2545,29 @@ json_t *policy_analysis_matrix(const struct policy_analysis *analysis)
     struct matrix m;
     memset(&m, 0, sizeof(m));
     m.statements = json_array();
+    m.allowed = json_string("allowed");
+    m.conditional = json_string("conditional");
+    m.table_arns =
+        analysis->table_count ? calloc(analysis->table_count, sizeof(*m.table_arns)) : NULL;
     json_t *groups = json_object();
     for (int g = 0; groups && g < POLICY_MATRIX_GROUPS; g++) {
-        struct policy_action_set set = policy_group_set((enum policy_action_group)g);
-        json_object_set_new(groups, group_names[g], policy_action_set_json(&set));
+        m.group_sets[g] = policy_group_set((enum policy_action_group)g);
+        json_object_set_new(groups, group_names[g], policy_action_set_json(&m.group_sets[g]));
     }
     json_t *tables = json_array();
+    if (analysis->table_count && !m.table_arns) {
+        json_decref(tables);
+        tables = NULL;
+    }
     for (size_t t = 0; tables && t < analysis->table_count; t++) {
         const struct policy_table *table = &analysis->tables[t];
-        json_array_append_new(tables,
-                              json_pack("{s:s, s:b, s:b}", "arn", table->arn, "resource_policy",
-                                        table->resource_policy || table->stream_policy,
-                                        "transport_enforced", table->transport_deny != NULL));
+        m.table_arns[t] = json_string(table->arn);
+        json_array_append_new(
+            tables, json_pack("{s:O, s:b, s:b}", "arn", m.table_arns[t], "resource_policy",
+                              table->resource_policy || table->stream_policy, "transport_enforced",
+                              table->transport_deny != NULL));
     }
-    json_t *principals = json_array();
+    json_t *principals = tables ? json_array() : NULL;
     for (size_t i = 0; principals && i < analysis->principal_count; i++) {
         const struct policy_principal *p = &analysis->principals[i];
         if (policy_action_set_empty(&p->any))
@@ -2467,7 +2577,7 @@ json_t *policy_analysis_matrix(const struct policy_analysis *analysis)
             json_pack("{s:s, s:s, s:s, s:o, s:o}", "arn", p->arn, "name", p->name, "type",
                       principal_type_names[p->type], "all_tables",
                       has_contribution(&p->all) ? cell_json(&m, p, &p->all) : json_null(), "tables",
-                      principal_tables(&m, analysis, p)));
+                      principal_tables(&m, p)));
     }
     json_t *malformed = json_array();
     for (size_t i = 0; malformed && i < analysis->document_count; i++) {
@@ -2499,6 +2609,21 @@ json_t *policy_analysis_matrix(const struct policy_analysis *analysis)
         free(m.keys[i]);
     free(m.keys);
     strmap_free(&m.index);
+    for (size_t t = 0; m.table_arns && t < analysis->table_count; t++)
+        json_decref(m.table_arns[t]);
+    free(m.table_arns);
+    for (size_t i = 0; i < m.position_capacity; i++)
+        json_decref(m.positions[i]);
+    free(m.positions);
+    for (size_t i = 0; i < m.action_text_capacity; i++)
+        json_decref(m.action_texts[i].text);
+    free(m.action_texts);
+    json_decref(m.allowed);
+    json_decref(m.conditional);
+    for (size_t i = 0; i < m.string_count; i++)
+        json_decref(m.string_values[i]);
+    free(m.string_values);
+    strmap_free(&m.strings);
     return out;
 }
 
