@@ -943,6 +943,59 @@ static char *snapshot_name(const char *path)
     return buf_detach(&b);
 }
 
+/* The "manifest" of template evidence: each template's SHA-256 and path as given, in order, then
+ * the parameters as loaded (sorted, compact). Its SHA-256 is the report's
+ * inputs.evidence_manifest_sha256, which `ddbaudit verify --template` recomputes. */
+static int manifest_digest(char hex[DIGEST_SHA256_HEX_LEN + 1], const char *const *paths,
+                           const char *const *hashes, size_t count, const json_t *parameters,
+                           struct diagnostics *d)
+{
+    struct buf manifest;
+    int error = 0;
+    buf_init(&manifest, BUF_DEFAULT_MAX);
+    for (size_t i = 0; i < count && !error; i++)
+        error = buf_printf(&manifest, "%s  %s\n", hashes[i], paths[i]);
+    char *parameters_text =
+        parameters ? json_dumps(parameters, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+    if (!error && parameters && !parameters_text)
+        error = -1;
+    if (!error && parameters_text)
+        error = buf_printf(&manifest, "parameters %s\n", parameters_text);
+    free(parameters_text);
+    if (!error)
+        digest_sha256_hex(manifest.data ? manifest.data : "", manifest.len, hex);
+    buf_free(&manifest);
+    return error ? diag_error(d, DDB_ERUNTIME, "out of memory") : 0;
+}
+
+int cfn_evidence_manifest_sha256(char hex[DIGEST_SHA256_HEX_LEN + 1], const char *const *templates,
+                                 size_t template_count, const char *parameters_path,
+                                 struct diagnostics *d)
+{
+    json_t *parameters = NULL;
+    char(*hashes)[DIGEST_SHA256_HEX_LEN + 1] = calloc(template_count + 1, sizeof(*hashes));
+    const char **hash_list = calloc(template_count + 1, sizeof(*hash_list));
+    int error = 0;
+    if (!hashes || !hash_list) {
+        error = diag_error(d, DDB_ERUNTIME, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < template_count; i++) {
+        /* The same bytes cfn_template_load hashes: the file as it is on disk. */
+        if ((error = digest_file_sha256_hex(hashes[i], NULL, templates[i], d)) < 0)
+            goto done;
+        hash_list[i] = hashes[i];
+    }
+    if (parameters_path && (error = cfn_parameters_load(&parameters, parameters_path, d)) < 0)
+        goto done;
+    error = manifest_digest(hex, templates, hash_list, template_count, parameters, d);
+done:
+    json_decref(parameters);
+    free(hashes);
+    free(hash_list);
+    return error;
+}
+
 int cfn_evidence_build(struct evidence_snapshot **out, const struct cfn_evidence_options *o,
                        struct diagnostics *d)
 {
@@ -1004,18 +1057,23 @@ int cfn_evidence_build(struct evidence_snapshot **out, const struct cfn_evidence
     char *collected = printed("%sT00:00:00Z", o->as_of ? o->as_of : "1970-01-01");
     s->collected_at = collected;
     s->tool = strdup("ddbaudit report --template");
-    /* The "manifest" of template evidence: the templates and parameters, by name and hash. */
-    struct buf manifest;
-    buf_init(&manifest, BUF_DEFAULT_MAX);
-    for (size_t i = 0; i < o->template_count; i++)
-        buf_printf(&manifest, "%s  %s\n", templates[i]->sha256, templates[i]->path);
-    char *parameters_text =
-        parameters ? json_dumps(parameters, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
-    if (parameters_text)
-        buf_printf(&manifest, "parameters %s\n", parameters_text);
-    free(parameters_text);
-    digest_sha256_hex(manifest.data ? manifest.data : "", manifest.len, s->manifest_sha256);
-    buf_free(&manifest);
+    const char **paths = calloc(o->template_count + 1, sizeof(*paths));
+    const char **hashes = calloc(o->template_count + 1, sizeof(*hashes));
+    if (!paths || !hashes) {
+        free(paths);
+        free(hashes);
+        error = diag_error(d, DDB_ERUNTIME, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < o->template_count; i++) {
+        paths[i] = templates[i]->path;
+        hashes[i] = templates[i]->sha256;
+    }
+    error = manifest_digest(s->manifest_sha256, paths, hashes, o->template_count, parameters, d);
+    free(paths);
+    free(hashes);
+    if (error < 0)
+        goto done;
     /* No directory holds this evidence: writers must not look for a manifest file. */
     free(s->root);
     s->root = NULL;

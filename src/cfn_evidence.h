@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 
+#include "digest.h"
+
 struct evidence_snapshot;
 struct diagnostics;
 
@@ -25,5 +27,13 @@ struct cfn_evidence_options {
  * owns *out (evidence_free). */
 int cfn_evidence_build(struct evidence_snapshot **out, const struct cfn_evidence_options *options,
                        struct diagnostics *d);
+
+/* The digest cfn_evidence_build records as the evidence manifest's SHA-256, from the templates
+ * (paths exactly as given to `report`, in the same order) and the --parameters file (NULL for
+ * none), for `ddbaudit verify --template`. Reads the files as they are now; a missing or
+ * unreadable one is an error naming it. */
+int cfn_evidence_manifest_sha256(char hex[DIGEST_SHA256_HEX_LEN + 1], const char *const *templates,
+                                 size_t template_count, const char *parameters_path,
+                                 struct diagnostics *d);
 
 #endif

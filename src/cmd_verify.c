@@ -1,15 +1,22 @@
 /* `ddbaudit verify DIR`: checks that an audit packet is what ddbaudit wrote and still matches
- * the evidence it cites. The checks live in packet.c; this parses the command line and prints
- * the one-line result. */
+ * the evidence it cites: snapshot files, or for a packet made by `report --template` the
+ * template files. The checks live in packet.c; this parses the command line, recomputes a
+ * template packet's manifest digest from the templates given (cfn_evidence.c), and prints the
+ * one-line result. */
+#include "cfn_evidence.h"
 #include "command.h"
 #include "diag.h"
+#include "fsutil.h"
 #include "packet.h"
 
 #include <getopt.h>
 #include <stdio.h>
 
+#define VERIFY_MAX_TEMPLATES 64 /* as many as `report --template` takes */
+
 static const char usage[] =
     "usage: ddbaudit verify DIR [--evidence SNAPSHOT]\n"
+    "       ddbaudit verify DIR [--template FILE ...] [--parameters FILE]\n"
     "\n"
     "Verifies the audit packet in DIR (e.g. output/sample):\n"
     "  - every file packet.json lists has its SHA-256 and size, and no file is unlisted;\n"
@@ -20,8 +27,16 @@ static const char usage[] =
     "  - every evidence reference in report.json resolves to a file of the evidence snapshot\n"
     "    with the same SHA-256, and the snapshot's manifest is the one the packet names.\n"
     "\n"
+    "A packet made by 'ddbaudit report --template' has templates for evidence: every template\n"
+    "the report cites must be on disk where the report names it (run verify from the\n"
+    "directory the report was made in) with the SHA-256 the report records. Naming the\n"
+    "templates and parameters, as given to 'report', also checks the report's evidence\n"
+    "manifest, which covers every template and the parameters.\n"
+    "\n"
     "  --evidence SNAPSHOT  the evidence snapshot directory (default: evidence/<snapshot> in\n"
     "                       the current directory, else beside the packet's output directory)\n"
+    "  --template FILE      a template the packet was made from (repeatable, same order)\n"
+    "  --parameters FILE    the --parameters file the packet was made with\n"
     "\n"
     "Each problem is printed as 'FILE: error: ...', naming the file that changed.\n"
     "Exit status: 0 verified, 2 bad command line, 3 the packet or its evidence changed,\n"
@@ -31,17 +46,31 @@ static int verify(int argc, char **argv, struct diagnostics *d)
 {
     static const struct option options[] = {
         {"evidence", required_argument, NULL, 'e'},
+        {"template", required_argument, NULL, 'T'},
+        {"parameters", required_argument, NULL, 'p'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *evidence = NULL;
+    const char *templates[VERIFY_MAX_TEMPLATES];
+    struct packet_verify_options verify_options = {.templates = templates};
+    const char *parameters = NULL;
+    char manifest[DIGEST_SHA256_HEX_LEN + 1];
     int option;
     optind = 0;
     opterr = 0;
-    while ((option = getopt_long(argc, argv, ":e:h", options, NULL)) != -1) {
+    while ((option = getopt_long(argc, argv, ":e:T:p:h", options, NULL)) != -1) {
         switch (option) {
         case 'e':
-            evidence = optarg;
+            verify_options.evidence_dir = optarg;
+            break;
+        case 'T':
+            if (verify_options.template_count == VERIFY_MAX_TEMPLATES)
+                return diag_error(d, DDB_EUSAGE, "too many --template files (at most %d)",
+                                  VERIFY_MAX_TEMPLATES);
+            templates[verify_options.template_count++] = optarg;
+            break;
+        case 'p':
+            parameters = optarg;
             break;
         case 'h':
             fputs(usage, stdout);
@@ -55,10 +84,32 @@ static int verify(int argc, char **argv, struct diagnostics *d)
     if (argc - optind != 1)
         return diag_error(d, DDB_EUSAGE,
                           "expected one packet directory (see 'ddbaudit verify --help')");
+    if (parameters && !verify_options.template_count)
+        return diag_error(d, DDB_EUSAGE, "--parameters goes with --template");
+    if (verify_options.template_count && verify_options.evidence_dir)
+        return diag_error(d, DDB_EUSAGE, "--template and --evidence cannot be combined");
     const char *dir = argv[optind];
+    int error;
+    for (size_t i = 0; i < verify_options.template_count; i++)
+        if (!fs_exists(templates[i]))
+            return diag_error_at(d, DDB_EINPUT, templates[i], 0, 0, 0,
+                                 "missing: named with --template");
+    if (verify_options.template_count) {
+        if ((error = cfn_evidence_manifest_sha256(
+                 manifest, templates, verify_options.template_count, parameters, d)) < 0)
+            return error;
+        verify_options.manifest_sha256 = manifest;
+    }
     struct packet_verify_result result;
-    int error = packet_verify(&result, dir, evidence, d);
-    if (error == 0)
+    error = packet_verify_from(&result, dir, &verify_options, d);
+    if (error == 0 && result.from_templates)
+        printf("%s: verified %zu files and %zu evidence references to %zu template files%s\n", dir,
+               result.files, result.evidence_refs, result.evidence_files,
+               result.manifest_checked
+                   ? ", and the evidence manifest of the templates and parameters given"
+                   : " (the parameters are not checked: name the templates with --template and "
+                     "--parameters to check the whole evidence manifest)");
+    else if (error == 0)
         printf("%s: verified %zu files and %zu evidence references to %zu files of %s\n", dir,
                result.files, result.evidence_refs, result.evidence_files,
                result.evidence_dir ? result.evidence_dir : "(no snapshot)");

@@ -891,9 +891,153 @@ done:
     return error;
 }
 
+/* Hashes `file` once (as the report names it: relative to the current directory) and checks
+ * it against the SHA-256 `expected` the report records (NULL: only that it exists). Each
+ * problem is reported once per file. `hashes` maps file → SHA-256 on disk ("" = missing). */
+static void check_template_file(struct verifier *v, json_t *hashes, json_t *reported, json_t *given,
+                                const char *file, const char *expected, const char *control,
+                                const char *resource, struct packet_verify_result *result)
+{
+    if (json_object_get(reported, file))
+        return;
+    if (json_object_size(given) && !json_object_get(given, file)) {
+        changed(v, file, "the report cites it (%s, %s), but it is not among the --template files",
+                control, resource);
+        json_object_set_new(reported, file, json_true());
+        return;
+    }
+    json_t *known = json_object_get(hashes, file);
+    if (!known) {
+        char hex[DIGEST_SHA256_HEX_LEN + 1];
+        struct diagnostics ignored;
+        diag_init(&ignored);
+        int missing = digest_file_sha256_hex(hex, NULL, file, &ignored) < 0;
+        diag_free(&ignored);
+        known = json_string(missing ? "" : hex);
+        json_object_set_new(hashes, file, known);
+        result->evidence_files++;
+    }
+    const char *actual = json_string_value(known);
+    if (!actual || !*actual) {
+        changed(v, file,
+                "missing: the report cites it (%s, %s); run verify where the report was made, or "
+                "name the templates with --template",
+                control, resource);
+    } else if (expected && strcmp(actual, expected) != 0) {
+        changed(v, file,
+                "changed: SHA-256 is %s, the report cites %s (%s, %s): the template changed "
+                "after the report was made",
+                actual, expected, control, resource);
+    } else {
+        return;
+    }
+    json_object_set_new(reported, file, json_true());
+}
+
+/* A template packet's evidence is the template files. Every file an evidence reference names
+ * must exist with the SHA-256 it records; a file named only by a location (an item of a
+ * region-wide list that another template's reference holds) must have its SHA-256 recorded by
+ * some other reference, or be one of the given templates; with templates given, the evidence
+ * manifest digest over them and the parameters must be the report's. */
+static int verify_templates(struct verifier *v, json_t *report, const char *report_path,
+                            const struct packet_verify_options *options,
+                            struct packet_verify_result *result)
+{
+    size_t i, j, k;
+    json_t *control, *finding, *item;
+    json_t *hashes = json_object(), *reported = json_object(), *given = json_object();
+    json_t *recorded = json_object(), *located = json_object();
+    int error = 0;
+    if (!hashes || !reported || !given || !recorded || !located) {
+        error = oom(v->d);
+        goto done;
+    }
+    result->from_templates = 1;
+    for (size_t t = 0; t < options->template_count; t++)
+        json_object_set_new(given, options->templates[t], json_true());
+    if (options->manifest_sha256) {
+        const char *report_manifest =
+            string_or(json_object_get(report, "inputs"), "evidence_manifest_sha256", "");
+        if (strcmp(report_manifest, options->manifest_sha256) != 0)
+            changed(v, report_path,
+                    "the evidence manifest is %s, but the given templates and parameters make "
+                    "%s: a template or the parameters changed, or they are not the files (in the "
+                    "order) given to 'ddbaudit report'",
+                    report_manifest, options->manifest_sha256);
+        result->manifest_checked = 1;
+    }
+    json_array_foreach(json_object_get(report, "controls"), i, control)
+    {
+        json_array_foreach(json_object_get(control, "findings"), j, finding)
+        {
+            const char *id = string_or(control, "id", "?");
+            const char *resource = string_or(finding, "resource", "?");
+            json_array_foreach(json_object_get(finding, "evidence"), k, item)
+            {
+                const char *file = string_or(item, "file", NULL);
+                const char *expected = string_or(item, "sha256", "");
+                const char *location = string_or(json_object_get(item, "location"), "file", NULL);
+                result->evidence_refs++;
+                if (!file || !*file) {
+                    changed(v, report_path, "/controls/%zu/findings/%zu/evidence/%zu/file: missing",
+                            i, j, k);
+                    continue;
+                }
+                const char *earlier = string_or(recorded, file, NULL);
+                if (earlier && strcmp(earlier, expected) != 0 && !json_object_get(reported, file)) {
+                    changed(v, report_path,
+                            "/controls/%zu/findings/%zu/evidence/%zu/sha256: cites %s as %s, "
+                            "another reference as %s",
+                            i, j, k, file, expected, earlier);
+                    json_object_set_new(reported, file, json_true());
+                }
+                if (!earlier)
+                    json_object_set_new(recorded, file, json_string(expected));
+                check_template_file(v, hashes, reported, given, file, expected, id, resource,
+                                    result);
+                if (location && strcmp(location, file) != 0 && !json_object_get(located, location))
+                    json_object_set_new(
+                        located, location,
+                        json_pack("{s:s, s:s}", "control", id, "resource", resource));
+            }
+        }
+    }
+    const char *file;
+    json_t *where;
+    json_object_foreach(located, file, where)
+    {
+        const char *id = string_or(where, "control", "?");
+        const char *resource = string_or(where, "resource", "?");
+        if (json_object_get(recorded, file) || json_object_get(given, file)) {
+            check_template_file(v, hashes, reported, given, file, NULL, id, resource, result);
+        } else if (!json_object_get(reported, file)) {
+            changed(v, file,
+                    "the report points into it (%s, %s) but records no SHA-256 for it: name "
+                    "the templates with --template (and --parameters) to check it",
+                    id, resource);
+            json_object_set_new(reported, file, json_true());
+        }
+    }
+done:
+    json_decref(hashes);
+    json_decref(reported);
+    json_decref(given);
+    json_decref(recorded);
+    json_decref(located);
+    return error;
+}
+
 int packet_verify(struct packet_verify_result *result, const char *dir, const char *evidence_dir,
                   struct diagnostics *d)
 {
+    struct packet_verify_options options = {.evidence_dir = evidence_dir};
+    return packet_verify_from(result, dir, &options, d);
+}
+
+int packet_verify_from(struct packet_verify_result *result, const char *dir,
+                       const struct packet_verify_options *options, struct diagnostics *d)
+{
+    const char *evidence_dir = options->evidence_dir;
     struct verifier v = {.dir = dir, .d = d};
     char *text = NULL, *index_path = NULL, *report_path = NULL, *path = NULL;
     size_t len = 0;
@@ -976,6 +1120,28 @@ int packet_verify(struct packet_verify_result *result, const char *dir, const ch
         goto done;
 
     const char *snapshot = string_or(json_object_get(report, "inputs"), "snapshot", "");
+    /* cfn_evidence_build names its snapshot "template-…"; a snapshot packet always holds the
+     * manifest it was made from. */
+    int from_templates =
+        options->template_count > 0 || (!manifest_entry && strncmp(snapshot, "template-", 9) == 0);
+    if (from_templates && manifest_entry) {
+        error = diag_error(d, DDB_EUSAGE,
+                           "%s was made from an evidence snapshot, not from templates: verify it "
+                           "without --template",
+                           dir);
+        goto done;
+    }
+    if (from_templates && evidence_dir) {
+        error = diag_error(d, DDB_EUSAGE,
+                           "%s was made from templates ('%s'), which have no evidence snapshot: "
+                           "name the templates with --template instead of --evidence",
+                           dir, snapshot);
+        goto done;
+    }
+    if (from_templates) {
+        error = verify_templates(&v, report, report_path, options, result);
+        goto done;
+    }
     result->evidence_dir = evidence_dir ? strdup(evidence_dir) : find_snapshot(dir, snapshot);
     if (!result->evidence_dir || !fs_is_dir(result->evidence_dir)) {
         changed(&v, evidence_dir ? evidence_dir : dir,

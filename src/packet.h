@@ -56,8 +56,22 @@ int packet_ticket(struct buf *out, json_t *report, const char *control_id, const
 struct packet_verify_result {
     size_t files;          /* files listed in packet.json whose hash was recomputed */
     size_t evidence_refs;  /* evidence references in report.json checked */
-    size_t evidence_files; /* distinct snapshot files among them */
+    size_t evidence_files; /* distinct snapshot (or template) files among them */
     char *evidence_dir;    /* the snapshot used (caller frees), or NULL */
+    int from_templates;    /* the packet was made by `report --template` */
+    int manifest_checked;  /* templates: the evidence manifest digest was recomputed */
+};
+
+/* What to verify a packet against. A packet made from templates (`report --template`) has no
+ * snapshot: its evidence is the template files, which are read where the report cites them
+ * (paths relative to the current directory, as `report` was given them), or, when `templates`
+ * is set, exactly those files; `manifest_sha256` is then what cfn_evidence_manifest_sha256
+ * computed from them and the parameters, compared with the report's evidence manifest. */
+struct packet_verify_options {
+    const char *evidence_dir; /* snapshot packets: see packet_verify; NULL = look for it */
+    const char *const *templates;
+    size_t template_count;
+    const char *manifest_sha256; /* NULL unless templates are given */
 };
 
 /* Verifies the packet in `dir`: every file in packet.json has its SHA-256 and size, no file is
@@ -70,6 +84,16 @@ struct packet_verify_result {
  * Every problem is one diagnostic naming its file; the result is DDB_EINPUT if there was any. */
 int packet_verify(struct packet_verify_result *result, const char *dir, const char *evidence_dir,
                   struct diagnostics *d);
+
+/* packet_verify with template packets too. A packet is a template packet when templates are
+ * given, or when packet.json lists no manifest.json and the report's snapshot is named
+ * "template-…" (cfn_evidence_build's name). For it, instead of the snapshot: every template
+ * file the report cites (as evidence or as a location) must exist with the SHA-256 the report
+ * records for it, a located file must have a recorded SHA-256 unless it is among the given
+ * templates, and with templates given every cited file must be one of them and the manifest
+ * digests must agree. Giving --evidence for a template packet is DDB_EUSAGE. */
+int packet_verify_from(struct packet_verify_result *result, const char *dir,
+                       const struct packet_verify_options *options, struct diagnostics *d);
 void packet_verify_result_free(struct packet_verify_result *result);
 
 #endif
