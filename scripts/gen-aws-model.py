@@ -37,6 +37,8 @@ OPERATIONS = [
     ("cloudtrail", "DescribeTrails"),
     ("cloudtrail", "GetTrailStatus"),
     ("cloudtrail", "GetEventSelectors"),
+    ("cloudtrail", "LookupEvents"),
+    ("cloudtrail", "ListPublicKeys"),
     ("logs", "DescribeMetricFilters"),
     ("cloudwatch", "DescribeAlarms"),
     ("events", "ListRules"),

@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "collect.h"
 #include "command.h"
+#include "date.h"
 #include "diag.h"
 
 static void on_signal(int signal_number)
@@ -39,7 +41,12 @@ static int valid_period(const char *text)
         if (dash ? text[i] != '-' : (text[i] < '0' || text[i] > '9'))
             return 0;
     }
-    return strncmp(text, text + 12, 10) <= 0;
+    char first[11], last[11];
+    long first_day, last_day;
+    snprintf(first, sizeof(first), "%.10s", text);
+    snprintf(last, sizeof(last), "%.10s", text + 12);
+    return date_parse(first, &first_day) == 0 && date_parse(last, &last_day) == 0 &&
+           first_day <= last_day;
 }
 
 static int collect_exec(int argc, char **argv, struct diagnostics *d)
@@ -53,6 +60,8 @@ static int collect_exec(int argc, char **argv, struct diagnostics *d)
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"period", required_argument, NULL, 'P'},
+        {"since", required_argument, NULL, 'S'},
+        {"until", required_argument, NULL, 'U'},
         {NULL, 0, NULL, 0},
     };
     struct collect_options options = {
@@ -60,6 +69,8 @@ static int collect_exec(int argc, char **argv, struct diagnostics *d)
         .progress = stderr,
         .progress_is_tty = isatty(STDERR_FILENO),
     };
+    const char *since = NULL, *until = NULL;
+    char period[32];
     optind = 0;
     opterr = 0;
     int option;
@@ -94,6 +105,12 @@ static int collect_exec(int argc, char **argv, struct diagnostics *d)
                                   "--period: expected YYYY-MM-DD..YYYY-MM-DD, got '%s'", optarg);
             options.period = optarg;
             break;
+        case 'S':
+            since = optarg;
+            break;
+        case 'U':
+            until = optarg;
+            break;
         default:
             return diag_error(d, DDB_EUSAGE, "collect: unknown option '%s' (see --help)",
                               argv[optind - 1]);
@@ -103,6 +120,24 @@ static int collect_exec(int argc, char **argv, struct diagnostics *d)
         return diag_error(d, DDB_EUSAGE, "collect: unexpected argument '%s'", argv[optind]);
     if (!options.out_dir)
         return diag_error(d, DDB_EUSAGE, "collect: --out DIR is required");
+    if (since || until) {
+        /* --since A [--until B] is --period A..B; without --until the period ends today. */
+        if (options.period)
+            return diag_error(d, DDB_EUSAGE, "--period and --since/--until cannot be combined");
+        if (!since)
+            return diag_error(d, DDB_EUSAGE, "--until needs --since (the period's first day)");
+        char today[11];
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+        snprintf(period, sizeof(period), "%.10s..%.10s", since, until ? until : today);
+        if (strlen(since) != 10 || (until && strlen(until) != 10) || !valid_period(period))
+            return diag_error(d, DDB_EUSAGE,
+                              "--since/--until: expected YYYY-MM-DD dates, the first not after "
+                              "the second");
+        options.period = period;
+    }
 
     struct sigaction action;
     memset(&action, 0, sizeof(action));
@@ -135,7 +170,7 @@ const struct command command_collect = {
     .summary = "gather evidence from an AWS account into a snapshot (read-only)",
     .usage = "usage: ddbaudit collect --out DIR [--regions LIST|all] [--profile P]\n"
              "                        [--concurrency N] [--resume] [--quiet|--verbose]\n"
-             "                        [--period YYYY-MM-DD..YYYY-MM-DD]\n"
+             "                        [--period YYYY-MM-DD..YYYY-MM-DD | --since A [--until B]]\n"
              "\n"
              "Calls, read-only, every AWS API the controls read (docs/iam-policy.json lists\n"
              "them), following every page, and writes DIR/manifest.json plus one file per call\n"
@@ -148,7 +183,10 @@ const struct command command_collect = {
              "  --profile P        credentials profile (default: AWS_PROFILE, then the chain)\n"
              "  --concurrency N    requests in flight (1..256, default 16)\n"
              "  --resume           finish an interrupted snapshot in DIR\n"
-             "  --period A..B      the audit period recorded in the manifest\n"
+             "  --period A..B      the audit period (UTC days, both included): recorded in the\n"
+             "                     manifest, and CloudTrail LookupEvents for DynamoDB, KMS\n"
+             "                     and IAM events in it (at most the last 90 days)\n"
+             "  --since A, --until B  the same, one end at a time (--until defaults to today)\n"
              "  --quiet            no progress and no summary\n"
              "  --verbose          one log line per HTTP attempt (never headers or secrets)\n"
              "\n"

@@ -55,6 +55,7 @@ struct collector {
     double last_draw, last_manifest;
     int fatal; /* the account could not be identified: nothing can be written */
     char collected_at[32];
+    time_t collected_epoch;
 };
 
 struct call {
@@ -66,7 +67,8 @@ struct call {
     char *key;
     char *label;
     char *rate_key;
-    json_t *parameters;
+    json_t *parameters;      /* as recorded in the manifest */
+    json_t *wire_parameters; /* as sent, when they differ (NULL = parameters) */
     json_t *pages;
     char *token; /* the token sent for the current page; NULL on the first */
     int page;
@@ -251,6 +253,7 @@ static void call_free(struct call *call)
     free(call->rate_key);
     free(call->token);
     json_decref(call->parameters);
+    json_decref(call->wire_parameters);
     json_decref(call->pages);
     free(call);
 }
@@ -520,7 +523,8 @@ static int submit_page(struct call *call)
     json_t *value;
     switch (call->service->protocol) {
     case AWS_PROTOCOL_JSON: {
-        json_t *parameters = json_deep_copy(call->parameters);
+        json_t *parameters =
+            json_deep_copy(call->wire_parameters ? call->wire_parameters : call->parameters);
         if (!parameters)
             goto done;
         if (call->token)
@@ -618,14 +622,17 @@ static int resume_call(struct collector *c, const char *service, const char *ope
     return 1;
 }
 
-void collect_call_later(struct collector *c, const char *service, const char *operation,
-                        const char *region, const char *key, json_t *parameters,
-                        collect_continuation then, void *user, long delay_ms)
+/* A call's identity, and whether it still has to be made; takes parameters and wire. */
+static void start_call(struct collector *c, const char *service, const char *operation,
+                       const char *region, const char *key, json_t *parameters, json_t *wire,
+                       collect_continuation then, void *user, long delay_ms,
+                       const char *refused_code, const char *refused_message)
 {
     if (!parameters)
         parameters = json_object();
     if (c->fatal || interrupted) {
         json_decref(parameters);
+        json_decref(wire);
         return;
     }
     char identity[1024];
@@ -633,15 +640,19 @@ void collect_call_later(struct collector *c, const char *service, const char *op
     /* Polls (delay_ms > 0) repeat a call on purpose. */
     if (delay_ms == 0 && seen_add(c, identity) == 0) {
         json_decref(parameters);
+        json_decref(wire);
         return;
     }
-    if (delay_ms == 0 && resume_call(c, service, operation, region, key, then, user)) {
+    if (delay_ms == 0 && !refused_code &&
+        resume_call(c, service, operation, region, key, then, user)) {
         json_decref(parameters);
+        json_decref(wire);
         return;
     }
     struct call *call = calloc(1, sizeof(*call));
     if (!call) {
         json_decref(parameters);
+        json_decref(wire);
         return;
     }
     call->c = c;
@@ -650,6 +661,7 @@ void collect_call_later(struct collector *c, const char *service, const char *op
     call->region = strdup(region);
     call->key = key ? strdup(key) : NULL;
     call->parameters = parameters;
+    call->wire_parameters = wire;
     call->pages = json_array();
     call->then = then;
     call->user = user;
@@ -664,13 +676,22 @@ void collect_call_later(struct collector *c, const char *service, const char *op
         finish_locally(call, "RequestFailed", "internal error: unknown operation");
         return;
     }
+    if (refused_code) {
+        finish_locally(call, refused_code, refused_message);
+        return;
+    }
     const char *api_region = strcmp(region, "global") == 0 ? c->home_region : region;
     const char *error = NULL;
     call->endpoint = endpoint_for(c, service, api_region, &error);
     struct buf rate;
     buf_init(&rate, 256);
-    buf_printf(&rate, "%s/%s", service, api_region);
+    /* LookupEvents has its own quota, 2 requests a second per account and region, far below
+     * the rest of CloudTrail's: its own bucket keeps it there without slowing the others. */
+    int lookup = strcmp(service, "cloudtrail") == 0 && strcmp(operation, "LookupEvents") == 0;
+    buf_printf(&rate, lookup ? "%s/LookupEvents/%s" : "%s/%s", service, api_region);
     call->rate_key = buf_detach(&rate);
+    if (lookup && call->rate_key)
+        http_engine_set_rate(c->engine, call->rate_key, 2);
     if (!call->endpoint) {
         finish_locally(call, "EndpointError", error ? error : "no endpoint");
         return;
@@ -679,11 +700,35 @@ void collect_call_later(struct collector *c, const char *service, const char *op
         finish_locally(call, "RequestFailed", "cannot submit the request");
 }
 
+void collect_call_later(struct collector *c, const char *service, const char *operation,
+                        const char *region, const char *key, json_t *parameters,
+                        collect_continuation then, void *user, long delay_ms)
+{
+    start_call(c, service, operation, region, key, parameters, NULL, then, user, delay_ms, NULL,
+               NULL);
+}
+
 void collect_call(struct collector *c, const char *service, const char *operation,
                   const char *region, const char *key, json_t *parameters,
                   collect_continuation then, void *user)
 {
-    collect_call_later(c, service, operation, region, key, parameters, then, user, 0);
+    start_call(c, service, operation, region, key, parameters, NULL, then, user, 0, NULL, NULL);
+}
+
+void collect_call_wire(struct collector *c, const char *service, const char *operation,
+                       const char *region, const char *key, json_t *parameters,
+                       json_t *wire_parameters, collect_continuation then, void *user)
+{
+    start_call(c, service, operation, region, key, parameters, wire_parameters, then, user, 0, NULL,
+               NULL);
+}
+
+void collect_call_refused(struct collector *c, const char *service, const char *operation,
+                          const char *region, const char *key, json_t *parameters,
+                          const char *error_code, const char *message)
+{
+    start_call(c, service, operation, region, key, parameters, NULL, NULL, NULL, 0, error_code,
+               message);
 }
 
 /* ---- The run ---- */
@@ -697,6 +742,9 @@ static void start_regions(struct collector *c)
         collect_network_region(c, c->regions[i]);
         collect_logging_region(c, c->regions[i]);
         collect_resilience_region(c, c->regions[i]);
+        if (c->snapshot && c->snapshot->period_start && c->snapshot->period_end)
+            collect_cloudtrail_region(c, c->regions[i], c->snapshot->period_start,
+                                      c->snapshot->period_end, c->collected_epoch);
     }
 }
 
@@ -841,6 +889,7 @@ int collect_run(const struct collect_options *options, struct collect_summary *s
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     http_format_time(c.collected_at, &now);
+    c.collected_epoch = now.tv_sec;
 
     char *manifest = fs_join(options->out_dir, "manifest.json");
     if (!manifest) {
@@ -916,6 +965,15 @@ int collect_run(const struct collect_options *options, struct collect_summary *s
         free(c.snapshot->collected_at);
         c.snapshot->collected_at =
             strdup(c.previous->collected_at ? c.previous->collected_at : c.collected_at);
+        /* The period and its LookupEvents window stay those of the run being finished. */
+        time_t previous_time;
+        if (c.previous->collected_at &&
+            credentials_parse_time(&previous_time, c.previous->collected_at) == 0)
+            c.collected_epoch = previous_time;
+        if (!options->period && c.previous->period_start && c.previous->period_end) {
+            c.snapshot->period_start = strdup(c.previous->period_start);
+            c.snapshot->period_end = strdup(c.previous->period_end);
+        }
     }
     collect_call(&c, "sts", "GetCallerIdentity", "global", NULL, NULL, on_identity, NULL);
     int stopped = http_engine_run(c.engine, d);

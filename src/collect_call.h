@@ -6,6 +6,7 @@
 #define DDBAUDIT_COLLECT_CALL_H
 
 #include <jansson.h>
+#include <time.h>
 
 struct collector;
 
@@ -27,6 +28,19 @@ void collect_call_later(struct collector *c, const char *service, const char *op
                         const char *region, const char *key, json_t *parameters,
                         collect_continuation then, void *user, long delay_ms);
 
+/* The same, but sends `wire_parameters` (stolen) while the manifest records `parameters`: for
+ * calls whose record says more than the request (LookupEvents' requested period) or whose wire
+ * form differs from the CLI's (timestamps as epoch seconds). */
+void collect_call_wire(struct collector *c, const char *service, const char *operation,
+                       const char *region, const char *key, json_t *parameters,
+                       json_t *wire_parameters, collect_continuation then, void *user);
+
+/* Records a call that is not made because it cannot answer (e.g. a period older than the API
+ * keeps), as outcome error with `error_code` and `message`. Takes parameters. */
+void collect_call_refused(struct collector *c, const char *service, const char *operation,
+                          const char *region, const char *key, json_t *parameters,
+                          const char *error_code, const char *message);
+
 /* The region that global services (IAM, STS) are reached through. */
 const char *collect_home_region(const struct collector *c);
 
@@ -36,5 +50,8 @@ void collect_network_region(struct collector *c, const char *region);
 void collect_logging_region(struct collector *c, const char *region);
 void collect_resilience_region(struct collector *c, const char *region);
 void collect_iam_global(struct collector *c);
+/* LookupEvents for the period's days (YYYY-MM-DD, both included), per event source. */
+void collect_cloudtrail_region(struct collector *c, const char *region, const char *period_start,
+                               const char *period_end, time_t collected_at);
 
 #endif

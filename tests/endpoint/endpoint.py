@@ -3,8 +3,10 @@
 library + botocore).
 
 - Verifies every request's SigV4 signature with botocore (403 SignatureDoesNotMatch otherwise).
-- Answers what moto lacks in its real wire protocol: backup ListProtectedResources (rest-json)
-  and cloudtrail LookupEvents (json-1.1).
+- Answers what moto lacks in its real wire protocol: backup ListProtectedResources (rest-json),
+  cloudtrail LookupEvents (json-1.1; filtered by EventSource attribute and StartTime/EndTime
+  like CloudTrail, 50 a page at most, every request logged with its arrival time) and
+  cloudtrail ListPublicKeys.
 - Proxies everything else to an upstream (moto), or, with --synthetic N, answers a generated
   account of N tables per region itself (benchmarks).
 - Injects faults on demand: throttling, 500/503, slow answers, connection resets, truncated
@@ -18,7 +20,8 @@ Control (plain HTTP on the same port, never signed):
   GET  /__endpoint/stats              {"requests": {"svc.Op": n}, "faults_injected": n, ...}
   POST /__endpoint/config  JSON:      {"faults": [{"operation": "DescribeTable", "kind":
         "throttle", "count": 2}], "latency_ms": 50, "protected_resources": [...],
-        "events": [...], "reset_stats": true}
+        "events": [...], "public_keys": [...], "reset_stats": true}
+  GET  /__endpoint/lookups            [{"at": monotonic seconds, "request": {...}}, ...]
   kind: throttle | http500 | http503 | slow | reset | truncated | invalid | expired | denied;
         count: how many requests to hit (-1 = all); optional "key": a substring the
         request body must contain (e.g. a table name); "slow_ms" for kind slow.
@@ -37,7 +40,7 @@ import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from botocore.auth import SigV4Auth
+from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -56,6 +59,8 @@ class State:
         self.latency_ms = args.latency_ms
         self.protected_resources = []
         self.events = []
+        self.public_keys = []
+        self.lookups = []
         self.requests = {}
         self.faults_injected = 0
         self.signature_failures = 0
@@ -70,21 +75,24 @@ class State:
                 self.protected_resources = config["protected_resources"]
             if "events" in config:
                 self.events = config["events"]
+            if "public_keys" in config:
+                self.public_keys = config["public_keys"]
             if config.get("reset_stats"):
                 self.requests = {}
                 self.faults_injected = 0
                 self.signature_failures = 0
+                self.lookups = []
 
     def count(self, name):
         with self.lock:
             self.requests[name] = self.requests.get(name, 0) + 1
 
-    def take_fault(self, operation, body):
+    def take_fault(self, operation, body, path=""):
         with self.lock:
             for fault in self.faults:
                 if fault.get("operation") not in (operation, "*"):
                     continue
-                if fault.get("key") and fault["key"].encode() not in body:
+                if fault.get("key") and fault["key"].encode() not in body + path.encode():
                     continue
                 if fault.get("count", -1) == 0:
                     continue
@@ -160,6 +168,11 @@ class Handler(BaseHTTPRequestHandler):
         target = self.headers.get("X-Amz-Target")
         if target:
             return service, target.split(".")[-1], "json"
+        if service == "s3":
+            query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+            if self.command == "GET":
+                return service, "ListObjectsV2" if "list-type" in query else "GetObject", "s3"
+            return service, self.command, "s3"
         if self.command == "GET" and self.path.startswith("/resources"):
             return service or "backup", "ListProtectedResources", "rest-json"
         form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
@@ -176,6 +189,10 @@ class Handler(BaseHTTPRequestHandler):
         elif protocol == "rest-json":
             self.send(status, json.dumps({"message": message}), "application/json",
                       [("x-amzn-ErrorType", code)])
+        elif protocol == "s3":
+            self.send(status, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error>"
+                      f"<Code>{code}</Code><Message>{message}</Message>"
+                      f"<RequestId>{uuid.uuid4()}</RequestId></Error>", "application/xml")
         elif protocol == "ec2":
             self.send(status, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error>"
                       f"<Code>{code}</Code><Message>{message}</Message></Error></Errors>"
@@ -206,9 +223,11 @@ class Handler(BaseHTTPRequestHandler):
             request.headers[name] = value
         amz_date = self.headers.get("X-Amz-Date", "")
         request.context["timestamp"] = amz_date
-        signer = SigV4Auth(Credentials(args.access_key, args.secret_key,
-                                       self.headers.get("X-Amz-Security-Token")), scope[3],
-                           scope[2])
+        # S3 signs its path as sent (no second encoding, no normalisation) and its payload
+        # hash from x-amz-content-sha256: botocore's S3SigV4Auth.
+        signer = (S3SigV4Auth if scope[3] == "s3" else SigV4Auth)(
+            Credentials(args.access_key, args.secret_key,
+                        self.headers.get("X-Amz-Security-Token")), scope[3], scope[2])
         canonical = signer.canonical_request(request)
         string_to_sign = signer.string_to_sign(request, canonical)
         expected = signer.signature(string_to_sign, request)
@@ -235,7 +254,10 @@ class Handler(BaseHTTPRequestHandler):
         body = self.read_body()
         service, operation, protocol = self.identify(body)
         state.count(f"{service}.{operation}")
-        fault = state.take_fault(operation, body)
+        if operation == "LookupEvents":  # every attempt, faulted ones too (pace checks)
+            with state.lock:
+                state.lookups.append({"at": self.arrived, "request": json.loads(body or b"{}")})
+        fault = state.take_fault(operation, body, self.path)
         if not state.args.no_verify:
             problem = self.verify_signature(body)
             if problem:
@@ -250,6 +272,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.list_protected_resources()
         if operation == "LookupEvents":
             return self.lookup_events(body)
+        if operation == "ListPublicKeys":
+            return self.list_public_keys(body)
         if state.args.synthetic:
             return self.synthetic(service, operation, protocol, body)
         return self.proxy(method, body)
@@ -262,7 +286,8 @@ class Handler(BaseHTTPRequestHandler):
         """Applies a fault; returns True when the request was answered (or dropped)."""
         kind = fault["kind"]
         throttle_code = {"json": "ThrottlingException", "rest-json": "ThrottlingException",
-                         "ec2": "RequestLimitExceeded"}.get(protocol, "Throttling")
+                         "ec2": "RequestLimitExceeded", "s3": "SlowDown"}.get(protocol,
+                                                                             "Throttling")
         if kind == "throttle":
             self.error(protocol, 400 if protocol != "rest-json" else 429, throttle_code,
                        "Rate exceeded", service)
@@ -277,7 +302,8 @@ class Handler(BaseHTTPRequestHandler):
                        "The security token included in the request is expired", service)
         elif kind == "denied":
             code = {"json": "AccessDeniedException", "rest-json": "AccessDeniedException",
-                    "ec2": "UnauthorizedOperation"}.get(protocol, "AccessDenied")
+                    "ec2": "UnauthorizedOperation", "s3": "AccessDenied"}.get(protocol,
+                                                                              "AccessDenied")
             self.error(protocol, 400 if protocol == "json" else 403, code,
                        "User: arn:aws:iam::123456789012:user/auditor is not authorized to "
                        "perform this operation", service)
@@ -321,6 +347,9 @@ class Handler(BaseHTTPRequestHandler):
                                                   "faults_injected": state.faults_injected,
                                                   "signature_failures":
                                                       state.signature_failures}))
+        if self.path == "/__endpoint/lookups":
+            with state.lock:
+                return self.send(200, json.dumps(state.lookups))
         if self.path == "/__endpoint/config" and method == "POST":
             state.configure(json.loads(self.read_body() or b"{}"))
             return self.send(200, "{}")
@@ -340,13 +369,33 @@ class Handler(BaseHTTPRequestHandler):
         self.send(200, json.dumps(answer))
 
     def lookup_events(self, body):
+        state = self.server.state
         request = json.loads(body or b"{}")
         start = int(request.get("NextToken") or 0)
         page_size = min(int(request.get("MaxResults", 50)), 50)
-        events = self.server.state.events
+        events = state.events
+        # Like CloudTrail: one lookup attribute, and a time range (epoch seconds on the wire),
+        # start included, end excluded.
+        for attribute in request.get("LookupAttributes", []):
+            if attribute.get("AttributeKey") == "EventSource":
+                events = [e for e in events
+                          if e.get("EventSource") == attribute.get("AttributeValue")]
+        if "StartTime" in request:
+            events = [e for e in events if e["EventTime"] >= request["StartTime"]]
+        if "EndTime" in request:
+            events = [e for e in events if e["EventTime"] < request["EndTime"]]
         answer = {"Events": events[start:start + page_size]}
         if start + page_size < len(events):
             answer["NextToken"] = str(start + page_size)
+        self.send(200, json.dumps(answer), "application/x-amz-json-1.1")
+
+    def list_public_keys(self, body):
+        request = json.loads(body or b"{}")
+        start = int(request.get("NextToken") or 0)
+        keys = self.server.state.public_keys
+        answer = {"PublicKeyList": keys[start:start + 1]}  # one a page: exercises paging
+        if start + 1 < len(keys):
+            answer["NextToken"] = str(start + 1)
         self.send(200, json.dumps(answer), "application/x-amz-json-1.1")
 
     # ---- proxy to moto ----

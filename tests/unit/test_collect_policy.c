@@ -58,6 +58,23 @@ static void every_operation_is_allowed(void **state)
     json_decref(policy);
 }
 
+/* `cloudtrail fetch` reads the trail's bucket with hand-built S3 requests (no CLI model): these
+ * two actions, on the bucket and its AWSLogs/ keys only, never on "*". */
+static int archive_action(json_t *statement, const char *action)
+{
+    if (strcmp(action, "s3:ListBucket") != 0 && strcmp(action, "s3:GetObject") != 0)
+        return 0;
+    size_t i;
+    json_t *resource;
+    json_array_foreach(json_object_get(statement, "Resource"), i, resource)
+    {
+        const char *arn = json_string_value(resource);
+        if (!arn || strncmp(arn, "arn:aws:s3:::", 13) != 0 || strcmp(arn + 13, "*") == 0)
+            fail_msg("%s must name the trail bucket, not %s", action, arn ? arn : "?");
+    }
+    return json_array_size(json_object_get(statement, "Resource")) > 0;
+}
+
 static void nothing_else_is_allowed(void **state)
 {
     (void)state;
@@ -72,6 +89,8 @@ static void nothing_else_is_allowed(void **state)
             assert_non_null(action);
             if (strchr(action, '*'))
                 fail_msg("wildcard action %s is not least privilege", action);
+            if (archive_action(statement, action))
+                continue;
             const char *colon = strchr(action, ':');
             assert_non_null(colon);
             char service[64];
@@ -80,7 +99,8 @@ static void nothing_else_is_allowed(void **state)
                 fail_msg("%s is allowed but the collector never calls it", action);
             const char *verb = colon + 1;
             if (strncmp(verb, "Describe", 8) && strncmp(verb, "Get", 3) &&
-                strncmp(verb, "List", 4) && strcmp(verb, "GenerateCredentialReport"))
+                strncmp(verb, "List", 4) && strcmp(verb, "LookupEvents") &&
+                strcmp(verb, "GenerateCredentialReport"))
                 fail_msg("%s is not a read-only action", action);
         }
     }
