@@ -12,6 +12,7 @@ extern const struct command command_controls_lint;
 extern const struct command command_controls_doc;
 extern const struct command command_evidence_seal;
 extern const struct command command_cloudtrail_scan;
+extern const struct command command_cloudtrail_fetch;
 extern const struct command command_template_render;
 extern const struct command command_verify;
 
@@ -25,6 +26,7 @@ const struct command *const command_table[] = {
     &command_controls_doc,
     &command_evidence_seal,
     &command_cloudtrail_scan,
+    &command_cloudtrail_fetch,
     &command_template_render,
     NULL,
 };

@@ -1,10 +1,13 @@
 /* `ddbaudit cloudtrail scan`: scans local CloudTrail logs (delivered log files or saved
- * LookupEvents output) and prints the activity findings, optionally with log integrity. It
- * wires cloudtrail.c, activity.c and cloudtrail_digest.c together and owns no logic of its own. */
+ * LookupEvents output) and prints the activity findings, optionally with log integrity; and
+ * `ddbaudit cloudtrail fetch`, which copies a trail's S3 archive for scan to read. It wires
+ * cloudtrail.c, activity.c, cloudtrail_digest.c and cloudtrail_fetch.c together and owns no
+ * logic of its own. */
 #include "activity.h"
 #include "buf.h"
 #include "cloudtrail.h"
 #include "cloudtrail_digest.h"
+#include "cloudtrail_fetch.h"
 #include "command.h"
 #include "diag.h"
 
@@ -12,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define KEYS_MAX 256
 
@@ -384,4 +388,152 @@ const struct command command_cloudtrail_scan = {
         "Damaged files are reported with file and byte offset and the scan goes on; the\n"
         "exit status is 3 only when no input could be read at all.\n",
     .exec = exec_scan,
+};
+
+/* ---- `ddbaudit cloudtrail fetch` ---- */
+
+static int exec_fetch(int argc, char **argv, struct diagnostics *d)
+{
+    static const struct option long_options[] = {
+        {"bucket", required_argument, NULL, 'b'},
+        {"prefix", required_argument, NULL, 'x'},
+        {"account", required_argument, NULL, 'a'},
+        {"regions", required_argument, NULL, 'r'},
+        {"period", required_argument, NULL, 'p'},
+        {"since", required_argument, NULL, 's'},
+        {"until", required_argument, NULL, 'u'},
+        {"out", required_argument, NULL, 'o'},
+        {"profile", required_argument, NULL, 'P'},
+        {"endpoint-url", required_argument, NULL, 'e'},
+        {"bucket-region", required_argument, NULL, 'B'},
+        {"concurrency", required_argument, NULL, 'c'},
+        {"quiet", no_argument, NULL, 'q'},
+        {NULL, 0, NULL, 0},
+    };
+    struct scan_args period = {0};
+    struct cloudtrail_fetch_options options = {.progress = stderr};
+    int quiet = 0, option, error = 0;
+    optind = 0;
+    while ((option = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+        switch (option) {
+        case 'b':
+            options.bucket = optarg;
+            break;
+        case 'x':
+            options.prefix = optarg;
+            break;
+        case 'a':
+            options.account = optarg;
+            break;
+        case 'r':
+            options.regions = optarg;
+            break;
+        case 'p':
+            error = parse_period(&period, optarg, d);
+            break;
+        case 's':
+        case 'u':
+            if (!activity_valid_date(optarg))
+                error = diag_error(d, DDB_EUSAGE, "--%s '%s': expected YYYY-MM-DD",
+                                   option == 's' ? "since" : "until", optarg);
+            else if (option == 's')
+                period.period_start = optarg;
+            else
+                period.period_end = optarg;
+            break;
+        case 'o':
+            options.out_dir = optarg;
+            break;
+        case 'P':
+            options.profile = optarg;
+            break;
+        case 'e':
+            options.endpoint_url = optarg;
+            break;
+        case 'B':
+            options.bucket_region = optarg;
+            break;
+        case 'c': {
+            char *end = NULL;
+            long value = strtol(optarg, &end, 10);
+            if (!*optarg || *end || value < 1 || value > 64)
+                error =
+                    diag_error(d, DDB_EUSAGE, "--concurrency: expected 1..64, got '%s'", optarg);
+            options.concurrency = (int)value;
+            break;
+        }
+        case 'q':
+            quiet = 1;
+            break;
+        default:
+            error = diag_error(d, DDB_EUSAGE, "see `ddbaudit cloudtrail fetch --help`");
+            break;
+        }
+        if (error < 0)
+            return error;
+    }
+    if (optind < argc)
+        return diag_error(d, DDB_EUSAGE, "cloudtrail fetch: unexpected argument '%s'",
+                          argv[optind]);
+    char today[11];
+    if (period.period_start && !period.period_end) {
+        /* --since alone: up to today (UTC). */
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+        period.period_end = today;
+    }
+    if (!period.period_start || !period.period_end)
+        return diag_error(d, DDB_EUSAGE,
+                          "cloudtrail fetch: give the period (--period A..B, or --since A)");
+    options.period_start = period.period_start;
+    options.period_end = period.period_end;
+    if (quiet)
+        options.progress = NULL;
+    struct cloudtrail_fetch_summary summary;
+    error = cloudtrail_fetch(&options, &summary, d);
+    if (!quiet && (error == 0 || error == DDB_ERUNTIME) && options.out_dir)
+        printf("%s: %zu day prefixes, %zu objects listed: %zu downloaded (%llu bytes), %zu "
+               "already copied, %zu skipped; %zu digest signatures, %zu public keys; %zu "
+               "gaps%s\n",
+               options.out_dir, summary.prefixes, summary.listed, summary.downloaded, summary.bytes,
+               summary.unchanged, summary.skipped, summary.signatures, summary.public_keys,
+               summary.gaps, summary.gaps ? " (INCOMPLETE)" : "");
+    return error;
+}
+
+const struct command command_cloudtrail_fetch = {
+    .name = "cloudtrail fetch",
+    .summary = "Copy a trail's S3 log archive for a period, for `cloudtrail scan`",
+    .usage = "usage: ddbaudit cloudtrail fetch --bucket NAME [--prefix P] --account ID\n"
+             "                                 --regions LIST --period YYYY-MM-DD..YYYY-MM-DD\n"
+             "                                 --out DIR [--profile P] [--endpoint-url URL]\n"
+             "                                 [--bucket-region R] [--concurrency N] [--quiet]\n"
+             "\n"
+             "Copies, read-only, the trail's log files of the period's days (ListObjectsV2 on\n"
+             "AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/, GetObject) and its digest\n"
+             "files (CloudTrail-Digest/, up to the day after the period), each digest's\n"
+             "signature beside it as <digest>.sig, and `aws cloudtrail list-public-keys` for\n"
+             "the period as DIR/" CLOUDTRAIL_FETCH_PUBLIC_KEYS ". Then:\n"
+             "  ddbaudit cloudtrail scan DIR --period A..B --public-keys "
+             "DIR/" CLOUDTRAIL_FETCH_PUBLIC_KEYS "\n"
+             "Running it again copies only what is new or changed (size and ETag).\n"
+             "\n"
+             "  --bucket NAME        the trail's S3 bucket\n"
+             "  --prefix P           the trail's S3 key prefix (if it has one)\n"
+             "  --account ID         the account whose logs to copy\n"
+             "  --regions LIST       comma-separated regions whose logs to copy\n"
+             "  --period A..B        the days to copy (UTC, both included); --since A [--until B]\n"
+             "  --out DIR            the local copy (a mirror of the bucket's keys)\n"
+             "  --profile P          credentials profile\n"
+             "  --endpoint-url URL   S3 and CloudTrail endpoint (path-style addressing)\n"
+             "  --bucket-region R    the bucket's region (default: the configured region)\n"
+             "  --concurrency N      requests in flight (1..64, default 8)\n"
+             "\n"
+             "Keys that CloudTrail cannot have written (../, sub-directories, hidden or\n"
+             "control-character names) are skipped with a warning. Anything that cannot be\n"
+             "fetched (AccessDenied on a day, a failed download) is listed as a gap in\n"
+             "DIR/" CLOUDTRAIL_FETCH_RECORD " and the exit status is 4: the copy is incomplete.\n",
+    .exec = exec_fetch,
 };

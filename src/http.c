@@ -39,6 +39,8 @@ struct pending {
     char *method, *path, *query, *label, *content_type, *amz_target;
     char *body;
     size_t body_len;
+    unsigned sigv4_flags;
+    int raw_body;
     struct rate_bucket *bucket;
     http_callback callback;
     void *ctx;
@@ -51,6 +53,7 @@ struct pending {
     CURL *easy;
     struct curl_slist *headers;
     struct buf response;
+    struct buf response_headers; /* capped; header lines of the last response only */
     int response_capped;
     char request_id[128];
     char date[64];
@@ -366,6 +369,7 @@ static void pending_free(struct pending *p)
     }
     curl_slist_free_all(p->headers);
     buf_free(&p->response);
+    buf_free(&p->response_headers);
     free(p->method);
     free(p->path);
     free(p->query);
@@ -498,6 +502,9 @@ int http_submit(struct http_engine *engine, const struct http_request *request,
         p->body[request->body_len] = '\0';
     }
     buf_init(&p->response, engine->options.max_response_bytes);
+    buf_init(&p->response_headers, 64 << 10);
+    p->sigv4_flags = request->sigv4_flags;
+    p->raw_body = request->raw_body;
     p->bucket = bucket_for(engine, request->rate_key);
     p->callback = callback;
     p->ctx = ctx;
@@ -541,6 +548,28 @@ static int header_is(const char *line, size_t len, const char *name, const char 
     return 1;
 }
 
+int http_response_header(const struct http_response *response, const char *name, char *out,
+                         size_t size)
+{
+    const char *line = response->headers;
+    const char *end = line ? line + response->headers_len : NULL;
+    while (line && line < end) {
+        const char *newline = memchr(line, '\n', (size_t)(end - line));
+        size_t len = newline ? (size_t)(newline - line + 1) : (size_t)(end - line);
+        const char *value;
+        size_t value_len;
+        if (header_is(line, len, name, &value, &value_len)) {
+            if (value_len >= size)
+                return -1;
+            memcpy(out, value, value_len);
+            out[value_len] = '\0';
+            return (int)value_len;
+        }
+        line += len;
+    }
+    return -1;
+}
+
 static size_t on_header(char *data, size_t size, size_t count, void *userdata)
 {
     struct pending *p = userdata;
@@ -549,8 +578,13 @@ static size_t on_header(char *data, size_t size, size_t count, void *userdata)
     size_t value_len;
     if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) { /* a new response (e.g. after 100) */
         p->request_id[0] = p->date[0] = p->error_type[0] = '\0';
-    } else if (header_is(data, len, "x-amzn-RequestId", &value, &value_len) ||
-               header_is(data, len, "x-amz-request-id", &value, &value_len)) {
+        buf_reset(&p->response_headers);
+        return len;
+    }
+    /* Past the cap, later headers are simply not kept (never a failure). */
+    (void)buf_append(&p->response_headers, data, len);
+    if (header_is(data, len, "x-amzn-RequestId", &value, &value_len) ||
+        header_is(data, len, "x-amz-request-id", &value, &value_len)) {
         copy_bounded(p->request_id, sizeof(p->request_id), value, value_len);
     } else if (header_is(data, len, "Date", &value, &value_len)) {
         copy_bounded(p->date, sizeof(p->date), value, value_len);
@@ -630,6 +664,7 @@ static int start_attempt(struct http_engine *engine, struct pending *p, struct d
         .region = e->signing_region,
         .service = e->signing_name,
         .time = time(NULL) + engine->clock_skew,
+        .flags = p->sigv4_flags,
         .access_key_id = engine->credentials ? engine->credentials->access_key_id : "",
         .secret_access_key = engine->credentials ? engine->credentials->secret_access_key : "",
         .session_token = engine->credentials ? engine->credentials->session_token : NULL,
@@ -658,6 +693,7 @@ static int start_attempt(struct http_engine *engine, struct pending *p, struct d
         goto done;
     p->easy = easy;
     buf_reset(&p->response);
+    buf_reset(&p->response_headers);
     p->response_capped = 0;
     p->request_id[0] = p->date[0] = p->error_type[0] = '\0';
     curl_easy_setopt(easy, CURLOPT_URL, buf_cstr(&url));
@@ -683,7 +719,10 @@ static int start_attempt(struct http_engine *engine, struct pending *p, struct d
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, engine->options.transfer_timeout_ms);
     curl_easy_setopt(easy, CURLOPT_MAXFILESIZE_LARGE,
                      (curl_off_t)engine->options.max_response_bytes);
-    curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+    if (p->raw_body)
+        curl_easy_setopt(easy, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+    else
+        curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
     if (curl_multi_add_handle(engine->multi, easy) != CURLM_OK) {
         p->easy = NULL;
         curl_easy_cleanup(easy);
@@ -735,6 +774,8 @@ static int deliver(struct http_engine *engine, struct pending *p, enum http_resu
         .error_code = code,
         .error_message = message,
         .failure = failure,
+        .headers = buf_cstr(&p->response_headers),
+        .headers_len = p->response_headers.len,
         .attempts = p->attempts,
         .started_at = p->started_at,
         .final = !can_retry,

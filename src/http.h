@@ -50,6 +50,12 @@ struct http_request {
     const char *body;
     size_t body_len;
     long delay_ms; /* start no earlier than this from now (polling); 0 = as soon as possible */
+    /* enum sigv4_flags for this request: SIGV4_S3_FLAGS for S3 (single-encoded, unnormalized
+     * path; x-amz-content-sha256 signed). 0 for every other service. */
+    unsigned sigv4_flags;
+    /* Keep the body as the server sent it: no Accept-Encoding, no decoding of a
+     * Content-Encoding (S3 objects stored gzip-encoded must be saved byte for byte). */
+    int raw_body;
 };
 
 enum http_result {
@@ -67,6 +73,9 @@ struct http_response {
     const char *error_code; /* AWS error code from body or header, "" when none */
     const char *error_message;
     const char *failure; /* HTTP_FAILED: what went wrong (curl's words, or the cap) */
+    /* The final response's header lines ("Name: value\r\n"...), for http_response_header. */
+    const char *headers;
+    size_t headers_len;
     int attempts;
     struct timespec started_at; /* wall clock at the first attempt */
     struct timespec ended_at;   /* wall clock when the final answer was complete */
@@ -153,6 +162,11 @@ void http_retry_quota_release(struct http_retry_quota *quota,
  * (<Code>, <Message>), or the x-amzn-ErrorType header (may be NULL). Writes "" when none. */
 void http_parse_error(char *code, size_t code_size, char *message, size_t message_size,
                       const char *body, size_t body_len, const char *error_type_header);
+
+/* Copies the value of response header `name` (case-insensitive; the first one) into out,
+ * trimmed. Returns its length, or -1 when absent or longer than size - 1. */
+int http_response_header(const struct http_response *response, const char *name, char *out,
+                         size_t size);
 
 /* Formats a wall-clock time as RFC 3339 UTC with milliseconds ("2026-11-23T12:00:00.123Z"). */
 void http_format_time(char out[32], const struct timespec *t);
