@@ -1263,6 +1263,24 @@ static json_t *parameters_for(const struct evidence_snapshot *s, const char *reg
         json_object_set_new(p, "KeyId", json_string(key));
         if (!strcmp(operation, "GetKeyPolicy"))
             json_object_set_new(p, "PolicyName", json_string("default"));
+    } else if (!strcmp(service, "cloudtrail") && !strcmp(operation, "LookupEvents")) {
+        /* The time range the CLI was given is not in its output: only the period asked for is
+         * known (no StartTime, so no stage may assume the period was covered). */
+        json_object_set_new(
+            p, "LookupAttributes",
+            json_pack("[{s:s, s:s}]", "AttributeKey", "EventSource", "AttributeValue", key));
+        if (s->period_start && s->period_end) {
+            long first, last;
+            char start[32], end[32], day[11];
+            if (date_parse(s->period_start, &first) == 0 && date_parse(s->period_end, &last) == 0) {
+                date_format(first, day);
+                snprintf(start, sizeof(start), "%sT00:00:00Z", day);
+                date_format(last + 1, day);
+                snprintf(end, sizeof(end), "%sT00:00:00Z", day);
+                json_object_set_new(p, "RequestedStartTime", json_string(start));
+                json_object_set_new(p, "RequestedEndTime", json_string(end));
+            }
+        }
     } else if (!strcmp(service, "cloudtrail")) {
         json_object_set_new(p, !strcmp(operation, "GetTrailStatus") ? "Name" : "TrailName",
                             json_string(key));

@@ -158,6 +158,29 @@ def main():
             elif ours_text != theirs_text:
                 failures.append(f"{source}: same values as the CLI, different bytes")
 
+        # The same files gathered by hand and sealed: the manifest says what was asked and,
+        # lacking the CLI's --start-time, claims no coverage (no StartTime).
+        hand = os.path.join(s.tmp, "hand")
+        os.makedirs(os.path.join(hand, h.ACCOUNT, REGION, "cloudtrail", "LookupEvents"))
+        for source, call in calls.items():
+            with open(os.path.join(out, call["path"]), "rb") as f, \
+                    open(os.path.join(hand, call["path"]), "wb") as g:
+                g.write(f.read())
+        sealed = subprocess.run([os.environ["DDBAUDIT_BIN"], "evidence", "seal", hand,
+                                 "--account", h.ACCOUNT, "--regions", REGION, "--period",
+                                 period, "--collected-at", "2026-11-01T00:00:00Z"],
+                                capture_output=True, text=True, timeout=60)
+        if sealed.returncode != 0:
+            failures.append(f"seal of hand-made LookupEvents files: {sealed.stderr[-800:]}")
+        else:
+            for call in h.load_manifest(hand)["calls"]:
+                p = call["parameters"]
+                if (p.get("LookupAttributes") != [{"AttributeKey": "EventSource",
+                                                   "AttributeValue": call["key"]}] or
+                        p.get("RequestedStartTime") != iso(first_day) or
+                        p.get("RequestedEndTime") != iso(last_day + DAY) or "StartTime" in p):
+                    failures.append(f"sealed {call['key']}: parameters {p}")
+
         # A period wholly older than 90 days: recorded as not collectable, nothing asked.
         s.control(reset_stats=True, faults=[])
         old = os.path.join(s.tmp, "old")
