@@ -284,11 +284,13 @@ static const struct {
     {"aws:sourceaccount", POLICY_COND_PRINCIPAL_ACCOUNT},
     {"aws:sourcearn", POLICY_COND_PRINCIPAL_ACCOUNT},
     {"aws:sourceowner", POLICY_COND_PRINCIPAL_ACCOUNT},
+    {"kms:calleraccount", POLICY_COND_PRINCIPAL_ACCOUNT},
+    {"kms:viaservice", POLICY_COND_VIA_SERVICE},
 };
 
 static const char *const condition_kind_names[POLICY_COND_KIND_COUNT] = {
     "secure_transport", "source_vpce",   "source_vpc",        "fine_grained", "mfa",
-    "source_ip",        "principal_org", "principal_account", "other"};
+    "source_ip",        "principal_org", "principal_account", "other",        "via_service"};
 
 const char *policy_condition_kind_name(unsigned kind)
 {

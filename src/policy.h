@@ -90,10 +90,12 @@ enum policy_condition_kind {
     POLICY_COND_MFA = 1u << 4,               /* aws:MultiFactorAuthPresent/Age */
     POLICY_COND_SOURCE_IP = 1u << 5,         /* aws:SourceIp */
     POLICY_COND_PRINCIPAL_ORG = 1u << 6,     /* aws:PrincipalOrgID/OrgPaths */
-    POLICY_COND_PRINCIPAL_ACCOUNT = 1u << 7, /* aws:PrincipalAccount/PrincipalArn/SourceAccount */
+    POLICY_COND_PRINCIPAL_ACCOUNT = 1u << 7, /* aws:PrincipalAccount/PrincipalArn/SourceAccount,
+                                                kms:CallerAccount */
     POLICY_COND_OTHER = 1u << 8,             /* anything else (tags, time, ...) */
+    POLICY_COND_VIA_SERVICE = 1u << 9,       /* kms:ViaService: only through an AWS service */
 };
-#define POLICY_COND_KIND_COUNT 9
+#define POLICY_COND_KIND_COUNT 10
 
 /* The kinds of every key in a Condition block (0 for none or an empty block). */
 unsigned policy_condition_classify(json_t *condition);

@@ -762,6 +762,136 @@ static void key_policies_for_provider_access(void **state)
     fx_free(&fx);
 }
 
+/* DDB-07 through the policy engine: who may use and administer a customer key, and whether
+ * the policy opens it beyond the account. Expected answers from the KMS key policy
+ * documentation (default key policy, kms:CallerAccount, kms:ViaService). */
+static struct control_result *key_policy_verdict(struct fixture *fx, const char *statements)
+{
+    char policy[4096];
+    json_t *document = json_loads(statements, 0, NULL);
+    assert_non_null(document);
+    char *text = json_dumps(json_pack("{s:s, s:O}", "Version", "2012-10-17", "Statement", document),
+                            JSON_COMPACT);
+    json_t *wrapped = json_pack("{s:s, s:s}", "PolicyName", "default", "Policy", text);
+    char *out = json_dumps(wrapped, 0);
+    snprintf(policy, sizeof(policy), "%s", out);
+    free(out);
+    free(text);
+    json_decref(wrapped);
+    json_decref(document);
+    base(fx);
+    fx_call(fx, R, "kms", "GetKeyPolicy", KEY_ID, policy);
+    fx_file(fx, "attestations.yaml",
+            "attestations:\n  - {control: DDB-07, statement: s, attested_by: a, date: "
+            "2026-06-01, max_age_days: 365}\n");
+    return fx_evaluate(fx, "DDB-07", NULL);
+}
+
+#define USE_ACTIONS                                                                                \
+    "[\"kms:Encrypt\", \"kms:Decrypt\", \"kms:ReEncrypt*\", \"kms:GenerateDataKey*\", "            \
+    "\"kms:CreateGrant\", \"kms:DescribeKey\"]"
+
+static void key_policy_users_administrators_and_openings(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    /* The shape of DynamoDB's own key policy: "*" confined to this account and to DynamoDB. */
+    struct control_result *r = key_policy_verdict(
+        &fx,
+        "[{\"Effect\": \"Allow\", \"Principal\": {\"AWS\": \"arn:aws:iam::111122223333:root\"}, "
+        "\"Action\": \"kms:*\", \"Resource\": \"*\"}, "
+        "{\"Effect\": \"Allow\", \"Principal\": {\"AWS\": "
+        "\"arn:aws:iam::111122223333:role/keys\"}, "
+        "\"Action\": [\"kms:Put*\", \"kms:ScheduleKeyDeletion\"], \"Resource\": \"*\"}, "
+        "{\"Sid\": \"ViaDynamoDB\", \"Effect\": \"Allow\", \"Principal\": {\"AWS\": \"*\"}, "
+        "\"Action\": " USE_ACTIONS ", \"Resource\": \"*\", \"Condition\": {\"StringEquals\": "
+        "{\"kms:CallerAccount\": \"111122223333\", \"kms:ViaService\": "
+        "\"dynamodb.eu-west-1.amazonaws.com\"}}}]");
+    fx_expect(r, KEY_ID, STATUS_PASS,
+              "use (Decrypt, Encrypt, GenerateDataKey*, ReEncrypt*, CreateGrant): account "
+              "111122223333 (its IAM policies decide) and any principal of this account; "
+              "administration (PutKeyPolicy, ScheduleKeyDeletion, DisableKey): account "
+              "111122223333 (its IAM policies decide) and arn:aws:iam::111122223333:role/keys; "
+              "kms:ViaService limits a grant of use to calls through "
+              "dynamodb.eu-west-1.amazonaws.com");
+    const struct finding *f = fx_finding(r, KEY_ID);
+    int cited = 0;
+    for (size_t i = 0; i < json_array_size(f->evidence); i++) {
+        json_t *value = json_object_get(json_array_get(f->evidence, i), "value");
+        json_t *admins = json_object_get(value, "administer");
+        if (admins && json_array_size(admins) == 2 &&
+            !strcmp(json_string_value(json_array_get(admins, 1)),
+                    "arn:aws:iam::111122223333:role/keys"))
+            cited = 1;
+    }
+    assert_true(cited);
+    fx_free(&fx);
+
+    /* kms:ViaService alone confines the service, not the caller's account: a person judges. */
+    r = key_policy_verdict(&fx, "[{\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": "
+                                "\"kms:Decrypt\", \"Resource\": \"*\", \"Condition\": "
+                                "{\"StringEquals\": {\"kms:ViaService\": "
+                                "\"dynamodb.eu-west-1.amazonaws.com\"}}}]");
+    fx_expect(r, KEY_ID, STATUS_REVIEW, "kms:ViaService alone does not confine");
+    fx_free(&fx);
+
+    /* kms:CallerAccount naming another account opens the key to it. */
+    r = key_policy_verdict(&fx, "[{\"Effect\": \"Allow\", \"Principal\": {\"AWS\": \"*\"}, "
+                                "\"Action\": \"kms:GenerateDataKey*\", \"Resource\": \"*\", "
+                                "\"Condition\": {\"StringEquals\": {\"kms:CallerAccount\": "
+                                "[\"111122223333\", \"444455556666\"]}}}]");
+    fx_expect(r, KEY_ID, STATUS_REMEDIATE, "every principal of an account outside this one");
+    fx_free(&fx);
+
+    /* A negated account condition confines nothing. */
+    r = key_policy_verdict(&fx,
+                           "[{\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": "
+                           "\"kms:Decrypt\", \"Resource\": \"*\", \"Condition\": "
+                           "{\"StringNotEquals\": {\"kms:CallerAccount\": \"444455556666\"}}}]");
+    fx_expect(r, KEY_ID, STATUS_REVIEW, "behind conditions");
+    fx_free(&fx);
+
+    /* Administration by another account is as open as use: it can take the key away. */
+    r = key_policy_verdict(&fx, "[{\"Sid\": \"Admin\", \"Effect\": \"Allow\", \"Principal\": "
+                                "{\"AWS\": \"arn:aws:iam::444455556666:role/ops\"}, \"Action\": "
+                                "\"kms:ScheduleKeyDeletion\", \"Resource\": \"*\"}]");
+    fx_expect(r, KEY_ID, STATUS_REMEDIATE,
+              "statement 0 (Sid \"Admin\") grants a principal of another account "
+              "(arn:aws:iam::444455556666:role/ops)");
+    fx_free(&fx);
+
+    /* NotAction "kms:Encrypt" still allows Decrypt to everyone. */
+    r = key_policy_verdict(&fx, "[{\"Effect\": \"Allow\", \"Principal\": {\"AWS\": \"*\"}, "
+                                "\"NotAction\": \"kms:Encrypt\", \"Resource\": \"*\"}]");
+    fx_expect(r, KEY_ID, STATUS_REMEDIATE, "every principal (public)");
+    fx_free(&fx);
+
+    /* Another account that may only describe the key can neither use nor administer it. */
+    r = key_policy_verdict(&fx, "[{\"Effect\": \"Allow\", \"Principal\": {\"AWS\": "
+                                "\"444455556666\"}, \"Action\": [\"kms:DescribeKey\", "
+                                "\"kms:GetKeyPolicy\"], \"Resource\": \"*\"}]");
+    fx_expect(r, KEY_ID, STATUS_PASS,
+              "use (Decrypt, Encrypt, GenerateDataKey*, ReEncrypt*, "
+              "CreateGrant): no principal");
+    fx_free(&fx);
+
+    /* A Deny never opens a key. */
+    r = key_policy_verdict(&fx, "[{\"Effect\": \"Deny\", \"Principal\": \"*\", \"Action\": "
+                                "\"kms:*\", \"Resource\": \"*\", \"Condition\": {\"Bool\": "
+                                "{\"aws:SecureTransport\": \"false\"}}}]");
+    fx_expect(r, KEY_ID, STATUS_PASS, "only within");
+    fx_free(&fx);
+
+    /* A malformed policy is a finding, not a crash. */
+    base(&fx);
+    fx_call(&fx, R, "kms", "GetKeyPolicy", KEY_ID,
+            "{\"PolicyName\": \"default\", \"Policy\": \"{\\\"Statement\\\": [{\\\"Effect\\\": "
+            "\\\"Allow\\\", \\\"Action\\\": 7}]}\"}");
+    fx_expect(fx_evaluate(&fx, "DDB-07", NULL), KEY_ID, STATUS_REVIEW,
+              "the key policy cannot be read: statement 0: Action must be a string");
+    fx_free(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -795,6 +925,7 @@ int main(void)
         cmocka_unit_test(trails_that_do_not_cover_a_table),
         cmocka_unit_test(deletion_protection_not_stated_is_review),
         cmocka_unit_test(key_policies_for_provider_access),
+        cmocka_unit_test(key_policy_users_administrators_and_openings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

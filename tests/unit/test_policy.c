@@ -912,6 +912,32 @@ static void test_action_table_is_sorted(void **state)
         assert_true(policy_action_set_has(&privileged, (size_t)action(expected[i])));
 }
 
+/* Key policies parse like resource policies, with a Principal; their KMS condition keys are
+ * classified (kms:CallerAccount narrows the caller's account, kms:ViaService the service). */
+static void test_key_policy_conditions(void **state)
+{
+    (void)state;
+    json_t *value = parse(
+        "{\"Statement\": {\"Effect\": \"Allow\", \"Principal\": {\"AWS\": \"*\"}, \"Action\": "
+        "[\"kms:Decrypt\", \"kms:GenerateDataKey*\"], \"Resource\": \"*\", \"Condition\": "
+        "{\"StringEquals\": {\"KMS:CallerAccount\": \"111122223333\", \"kms:ViaService\": "
+        "\"dynamodb.eu-west-1.amazonaws.com\"}}}}");
+    struct policy_document *doc =
+        policy_document_parse(value, "key", POLICY_SOURCE_KEY, NULL, NULL);
+    assert_null(doc->error);
+    assert_int_equal(doc->statement_count, 1);
+    assert_int_equal(doc->statements[0].condition_kinds,
+                     POLICY_COND_PRINCIPAL_ACCOUNT | POLICY_COND_VIA_SERVICE);
+    assert_string_equal(policy_condition_kind_name(POLICY_COND_VIA_SERVICE), "via_service");
+    assert_true(policy_action_matches(doc->statements[0].actions[1], "kms:GenerateDataKeyPair"));
+    assert_false(policy_action_matches(doc->statements[0].actions[0], "kms:DecryptX"));
+    /* It names no DynamoDB action, so it can never reach a table cell. */
+    assert_true(policy_action_set_empty(&doc->statements[0].dynamodb_actions));
+    assert_true(doc->statements[0].other_actions);
+    policy_document_free(doc);
+    json_decref(value);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -940,6 +966,7 @@ int main(void)
         cmocka_unit_test(test_boundary_deny_and_conditional_boundary),
         cmocka_unit_test(test_not_principal_and_service_principals),
         cmocka_unit_test(test_action_table_is_sorted),
+        cmocka_unit_test(test_key_policy_conditions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
