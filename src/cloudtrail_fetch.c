@@ -5,6 +5,7 @@
 #include "cloudtrail_fetch.h"
 
 #include <jansson.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -43,7 +44,25 @@ struct fetch {
     json_t *gaps;     /* [{what, region, error_code, http_status, message}] */
     json_t *key_pages[FETCH_MAX_REGIONS];
     FILE *log;
+    double record_written; /* monotonic seconds */
 };
+
+static struct http_engine *volatile running_engine;
+static volatile sig_atomic_t interrupted;
+
+void cloudtrail_fetch_interrupt(void)
+{
+    interrupted = 1;
+    if (running_engine)
+        http_engine_stop(running_engine);
+}
+
+static double monotonic_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
 
 struct list_job {
     struct fetch *fetch;
@@ -202,6 +221,16 @@ static void failure_of(const struct http_response *response, char code[64], long
 {
     *status = response->status;
     *message = response->result == HTTP_FAILED ? response->failure : response->error_message;
+    /* S3 answers a request sent to the wrong region with the bucket's region in a header. */
+    static char hint[192];
+    char region[64];
+    if (response->result == HTTP_ANSWERED &&
+        http_response_header(response, "x-amz-bucket-region", region, sizeof(region)) > 0 &&
+        (response->status == 301 || response->status == 400)) {
+        snprintf(hint, sizeof(hint), "the bucket is in %s: pass --bucket-region %s", region,
+                 region);
+        *message = hint;
+    }
     if (response->result == HTTP_FAILED)
         snprintf(code, 64, "RequestFailed");
     else if (response->error_code[0])
@@ -239,6 +268,21 @@ static int write_file(struct fetch *f, const char *key, const char *suffix, cons
     free(path);
     buf_free(&relative);
     return rc;
+}
+
+static int write_record(struct fetch *f, int complete, struct diagnostics *d);
+
+/* The record is rewritten every few seconds (complete: false), so a killed fetch resumes
+ * without downloading again what it had already saved. */
+static void checkpoint(struct fetch *f)
+{
+    if (monotonic_now() - f->record_written < 5.0)
+        return;
+    struct diagnostics local;
+    diag_init(&local);
+    write_record(f, 0, &local);
+    diag_free(&local);
+    f->record_written = monotonic_now();
 }
 
 static int on_object(void *ctx, const struct http_response *response)
@@ -298,6 +342,7 @@ static int on_object(void *ctx, const struct http_response *response)
     }
     diag_free(&local);
     get_job_free(job);
+    checkpoint(f);
     return 0;
 }
 
@@ -698,16 +743,25 @@ static int write_record(struct fetch *f, int complete, struct diagnostics *d)
         json_array_append_new(regions, json_string(f->regions[i]));
     sort_array(f->gaps, compare_target);
     sort_array(f->skipped, compare_key);
+    json_t *objects = sorted_values(f->objects);
+    /* Until the run ends, what the earlier record knew and this run did not reach yet is
+     * kept, so an interrupted re-run loses nothing. */
+    const char *key;
+    json_t *entry;
+    if (!complete && objects) {
+        json_object_foreach(f->previous, key, entry) if (!json_object_get(f->objects, key))
+            json_array_append(objects, entry);
+    }
     char fetched_at[32];
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     http_format_time(fetched_at, &now);
-    json_t *record = json_pack(
-        "{s:s, s:i, s:s, s:s?, s:s, s:o, s:{s:s, s:s}, s:s, s:b, s:O, s:O, s:o?}", "format",
-        "ddbaudit-cloudtrail-fetch", "format_version", 1, "bucket", o->bucket, "prefix", o->prefix,
-        "account", o->account, "regions", regions, "period", "start", o->period_start, "end",
-        o->period_end, "fetched_at", fetched_at, "complete", complete, "gaps", f->gaps, "skipped",
-        f->skipped, "objects", sorted_values(f->objects));
+    json_t *record =
+        json_pack("{s:s, s:i, s:s, s:s?, s:s, s:o, s:{s:s, s:s}, s:s, s:b, s:O, s:O, s:o?}",
+                  "format", "ddbaudit-cloudtrail-fetch", "format_version", 1, "bucket", o->bucket,
+                  "prefix", o->prefix, "account", o->account, "regions", regions, "period", "start",
+                  o->period_start, "end", o->period_end, "fetched_at", fetched_at, "complete",
+                  complete, "gaps", f->gaps, "skipped", f->skipped, "objects", objects);
     char *text = record ? json_dumps(record, JSON_INDENT(2)) : NULL;
     int rc = text ? write_file(f, CLOUDTRAIL_FETCH_RECORD, "", text, strlen(text), d)
                   : diag_error(d, DDB_ERUNTIME, "out of memory");
@@ -875,8 +929,21 @@ int cloudtrail_fetch(const struct cloudtrail_fetch_options *o,
             free(job);
         }
     }
-    if ((rc = http_engine_run(f.engine, d)) < 0)
+    f.record_written = monotonic_now();
+    interrupted = 0;
+    running_engine = f.engine;
+    int stopped = http_engine_run(f.engine, d);
+    running_engine = NULL;
+    if (stopped < 0) {
+        rc = stopped;
         goto done;
+    }
+    if (stopped || interrupted) {
+        write_record(&f, 0, d);
+        rc = diag_error(d, DDB_ERUNTIME,
+                        "fetch interrupted: run the same command again to finish the copy");
+        goto done;
+    }
     if ((rc = write_public_keys(&f, d)) < 0 || (rc = write_record(&f, summary->gaps == 0, d)) < 0)
         goto done;
     if (summary->gaps)

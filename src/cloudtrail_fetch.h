@@ -51,4 +51,8 @@ struct cloudtrail_fetch_summary {
 int cloudtrail_fetch(const struct cloudtrail_fetch_options *options,
                      struct cloudtrail_fetch_summary *summary, struct diagnostics *d);
 
+/* Stops a running fetch soon (async-signal-safe; for SIGINT/SIGTERM handlers); the record is
+ * written with what was copied, and the same command finishes the copy. */
+void cloudtrail_fetch_interrupt(void);
+
 #endif

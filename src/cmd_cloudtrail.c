@@ -12,6 +12,7 @@
 #include "diag.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,6 +393,12 @@ const struct command command_cloudtrail_scan = {
 
 /* ---- `ddbaudit cloudtrail fetch` ---- */
 
+static void on_fetch_signal(int signal_number)
+{
+    (void)signal_number;
+    cloudtrail_fetch_interrupt();
+}
+
 static int exec_fetch(int argc, char **argv, struct diagnostics *d)
 {
     static const struct option long_options[] = {
@@ -492,7 +499,15 @@ static int exec_fetch(int argc, char **argv, struct diagnostics *d)
     if (quiet)
         options.progress = NULL;
     struct cloudtrail_fetch_summary summary;
+    struct sigaction action, old_int, old_term;
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = on_fetch_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &old_int);
+    sigaction(SIGTERM, &action, &old_term);
     error = cloudtrail_fetch(&options, &summary, d);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
     if (!quiet && (error == 0 || error == DDB_ERUNTIME) && options.out_dir)
         printf("%s: %zu day prefixes, %zu objects listed: %zu downloaded (%llu bytes), %zu "
                "already copied, %zu skipped; %zu digest signatures, %zu public keys; %zu "

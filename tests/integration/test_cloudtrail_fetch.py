@@ -13,8 +13,10 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.environ.get("DDBAUDIT_SOURCE_DIR", "."), "tests", "endpoint"))
 import harness as h  # noqa: E402
@@ -271,6 +273,36 @@ def main():
         if again.returncode != 0 or gets != 2:
             failures.append(f"re-run after a change: exit {again.returncode}, {gets} GetObject "
                             f"requests (want 2)")
+
+        # Interrupted (SIGINT) part way: the record keeps what was saved, the same command
+        # finishes the copy without fetching it again.
+        s.control(reset_stats=True, latency_ms=150)
+        part = os.path.join(s.tmp, "part")
+        env = h.collect_env(url, creds)
+        env.pop("AWS_ENDPOINT_URL", None)
+        proc = subprocess.Popen([os.environ["DDBAUDIT_BIN"], "cloudtrail", "fetch", "--bucket",
+                                 BUCKET, "--prefix", PREFIX, "--account", ACCOUNT, "--regions",
+                                 REGION, "--period", PERIOD, "--out", part, "--endpoint-url", url,
+                                 "--bucket-region", REGION, "--concurrency", "1"], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while s.stats()["requests"].get("s3.GetObject", 0) < 4 and time.monotonic() < deadline:
+            time.sleep(0.02)  # polls progress; the fetch itself is what takes the time
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        s.control(latency_ms=0)
+        with open(os.path.join(part, ".ddbaudit-fetch", "fetch.json")) as f:
+            partial = json.load(f)
+        saved = len(partial["objects"])
+        if proc.returncode != 4 or partial["complete"] is not False or not 3 <= saved < len(want):
+            failures.append(f"interrupted: exit {proc.returncode}, complete "
+                            f"{partial['complete']}, {saved} objects saved: {err[-400:]}")
+        s.control(reset_stats=True)
+        done = fetch(part, url, creds)
+        gets = s.stats()["requests"].get("s3.GetObject", 0)
+        if done.returncode != 0 or gets != len(want) - saved:
+            failures.append(f"resumed: exit {done.returncode}, {gets} GetObject requests, want "
+                            f"{len(want) - saved}")
 
         # AccessDenied on one day: the rest is copied, the gap is recorded, exit 4.
         s.control(reset_stats=True, faults=[{"operation": "ListObjectsV2", "kind": "denied",
