@@ -104,7 +104,12 @@ json_t *identity_access_matrix(struct check_context *ctx)
         return NULL;
     struct shared_analysis *shared =
         check_memo(ctx, "identity:analysis", shared_build, shared_free);
-    return shared ? policy_analysis_matrix(shared->analysis) : NULL;
+    json_t *matrix = shared ? policy_analysis_matrix(shared->analysis) : NULL;
+    /* The notes of the input (a region without ListTables, a resource policy that was denied)
+     * belong in the report as much as the analysis's own. */
+    if (matrix)
+        json_object_set(matrix, "notes", shared->notes);
+    return matrix;
 }
 
 /* Runs (or reuses) the policy analysis for one check. Returns 1 when it is ready, 0 when the
@@ -517,6 +522,69 @@ static long days_since(const char *timestamp, const char *as_of)
     return now - then;
 }
 
+static long review_unseen_resource_policies(struct check_context *ctx, const struct identity *id,
+                                            const char *consequence);
+
+/* ---------------------------------------------------------------- use in the period */
+
+/* The first day use is looked for: the snapshot's audit period, else the 90 days before as_of. */
+static long use_since(const struct check_context *ctx, char text[11])
+{
+    long day = 0;
+    if (!ctx->evidence->period_start || date_parse(ctx->evidence->period_start, &day) < 0) {
+        long as_of = 0;
+        date_parse(ctx->as_of, &as_of);
+        day = as_of - 90;
+    }
+    date_format(day, text);
+    return day;
+}
+
+/* The day of a timestamp's date ("2026-09-30T15:12:40+00:00"), or -1 when there is none ("N/A",
+ * "no_information", empty). */
+static long timestamp_day(const char *timestamp)
+{
+    char date[11];
+    long day;
+    if (!timestamp || strlen(timestamp) < 10)
+        return -1;
+    memcpy(date, timestamp, 10);
+    date[10] = '\0';
+    return date_parse(date, &day) < 0 ? -1 : day;
+}
+
+enum use_seen { USE_SEEN, USE_NONE, USE_UNKNOWN };
+
+/* Whether a principal shows any use since `since`: a role by RoleLastUsed in the authorization
+ * details, a user by the credential report's password and access key last-used dates. IAM
+ * records any use, not DynamoDB use alone, so "no use" is the strong statement and "use" a weak
+ * one. *last is the newest day seen (-1 for none). */
+static enum use_seen principal_use(const struct policy_principal *p,
+                                   const struct credential_report *report, long since, long *last)
+{
+    *last = -1;
+    if (p->type == POLICY_PRINCIPAL_ROLE) {
+        if (!p->detail || !json_object_get(p->detail, "RoleLastUsed"))
+            return USE_UNKNOWN; /* not reported at all: an old CLI or a trimmed document */
+        *last = timestamp_day(
+            json_string_value(json_pointer_get(p->detail, "/RoleLastUsed/LastUsedDate")));
+    } else if (p->type == POLICY_PRINCIPAL_USER) {
+        long row = report && report->fields ? credential_row(report, "arn", p->arn) : -1;
+        if (row < 0)
+            return USE_UNKNOWN;
+        static const char *const columns[] = {"password_last_used", "access_key_1_last_used_date",
+                                              "access_key_2_last_used_date"};
+        for (size_t c = 0; c < sizeof(columns) / sizeof(columns[0]); c++) {
+            long day = timestamp_day(credential_field(report, (size_t)row, columns[c]));
+            if (day > *last)
+                *last = day;
+        }
+    } else {
+        return USE_UNKNOWN;
+    }
+    return *last >= since ? USE_SEEN : USE_NONE;
+}
+
 /* ---------------------------------------------------------------- DDB-02 */
 
 /* "key 1 (412 days old, last used 2026-09-01)" for each active key of a row; returns count. */
@@ -624,6 +692,14 @@ int check_identity_authentication(struct check_context *ctx)
         buf_free(&keys);
     }
     review_unanalysable(ctx, &id, "its DynamoDB access cannot be fully determined");
+    long unseen = review_unseen_resource_policies(
+        ctx, &id, "IAM users it grants DynamoDB access to would not be seen");
+    if (unseen < 0) {
+        buf_free(&text);
+        credential_report_free(&report);
+        identity_release(&id);
+        return (int)unseen;
+    }
 
     /* The root user: no access keys at all. */
     if (summary) {
@@ -692,11 +768,26 @@ static int covers_every_table(const struct check_context *ctx, const struct poli
     return 0;
 }
 
-/* Principals a document reaches: "a, b and N more" into b; returns the count. */
+/* Which of a broad grant's principals show no use in the period (DDB-03's "unused broad
+ * grants"): their names, the first LIST_LIMIT of them to cite, and how many cannot be told. */
+struct grant_use {
+    const struct credential_report *report; /* NULL-safe: users' use is then unknown */
+    long since;
+    struct buf idle;
+    size_t idle_count, unknown_count;
+    const struct policy_principal *cited[LIST_LIMIT];
+};
+
+/* Principals a document reaches: "a, b and N more" into b; returns the count. With `use`, also
+ * sorts them by whether they show use since use->since. */
 static size_t document_principals(const struct identity *id, const struct policy_document *doc,
-                                  struct buf *b)
+                                  struct buf *b, struct grant_use *use)
 {
     size_t count = 0;
+    if (use) {
+        buf_reset(&use->idle);
+        use->idle_count = use->unknown_count = 0;
+    }
     for (size_t i = 0; i < id->analysis->principal_count; i++) {
         const struct policy_principal *p = &id->analysis->principals[i];
         if (strstr(p->arn, ":role/aws-service-role/"))
@@ -705,11 +796,37 @@ static size_t document_principals(const struct identity *id, const struct policy
             if (p->policies[k] != doc)
                 continue;
             list_add(b, &count, p->arn);
+            long last;
+            enum use_seen seen = use ? principal_use(p, use->report, use->since, &last) : USE_SEEN;
+            if (seen == USE_UNKNOWN)
+                use->unknown_count++;
+            if (seen == USE_NONE) {
+                if (use->idle_count < LIST_LIMIT)
+                    use->cited[use->idle_count] = p;
+                list_add(&use->idle, &use->idle_count, p->arn);
+            }
             break;
         }
     }
     list_finish(b, count);
+    if (use)
+        list_finish(&use->idle, use->idle_count);
     return count;
+}
+
+/* Cites where a principal's last use is recorded: RoleLastUsed, or its credential report row. */
+static void cite_use(struct check_context *ctx, struct finding *f, const struct identity *id,
+                     const struct policy_principal *p, const struct credential_report *report)
+{
+    if (p->type == POLICY_PRINCIPAL_ROLE && p->pointer) {
+        char pointer[160];
+        snprintf(pointer, sizeof(pointer), "%s/RoleLastUsed", p->pointer);
+        check_cite(ctx, f, id->details, pointer);
+    } else if (p->type == POLICY_PRINCIPAL_USER && report && report->fields) {
+        long row = credential_row(report, "arn", p->arn);
+        if (row >= 0)
+            cite_credential_row(ctx, f, report, (size_t)row);
+    }
 }
 
 /* The resource a finding about a policy is filed under: a managed policy's ARN, or the owner of
@@ -728,6 +845,33 @@ static int visit_require_resource_policy(struct check_context *ctx, const struct
     return 0;
 }
 
+/* A table's resource policy can grant to IAM users and roles of this account and to other
+ * accounts, so a check that lists who holds access cannot Pass while one is unseen: Review for
+ * every table whose GetResourcePolicy is missing, denied or failed, and for every table or stream
+ * policy that cannot be read. Returns how many findings it added (negative on a failure). */
+static long review_unseen_resource_policies(struct check_context *ctx, const struct identity *id,
+                                            const char *consequence)
+{
+    size_t before = ctx->result->finding_count;
+    int rc = check_each_table(ctx, visit_require_resource_policy);
+    if (rc < 0)
+        return rc;
+    for (size_t t = 0; t < id->analysis->table_count; t++) {
+        const struct policy_table *table = &id->analysis->tables[t];
+        const struct policy_document *docs[2] = {table->resource_policy, table->stream_policy};
+        for (int k = 0; k < 2; k++) {
+            if (!docs[k] || !docs[k]->error)
+                continue;
+            struct finding *f =
+                result_add_finding(ctx->result, table->arn, STATUS_REVIEW,
+                                   "the %s resource policy cannot be read (%s): %s",
+                                   k ? "stream's" : "table's", docs[k]->error, consequence);
+            cite_statement(ctx, f, docs[k], NULL);
+        }
+    }
+    return (long)(ctx->result->finding_count - before);
+}
+
 int check_identity_least_privilege(struct check_context *ctx)
 {
     struct identity id;
@@ -739,6 +883,19 @@ int check_identity_least_privilege(struct check_context *ctx)
     buf_init(&who, 1 << 16);
     buf_init(&what, 1 << 16);
     size_t flagged = 0, examined = 0, unattached = 0;
+    /* Use in the period, for listing broad grants nobody uses (RoleLastUsed needs no other call;
+     * users' last use comes from the credential report when it was collected). */
+    struct credential_report report = {0};
+    const struct evidence_call *credentials =
+        evidence_find(ctx->evidence, "global", "iam", "GetCredentialReport", NULL);
+    if (!credentials || credentials->outcome != EVIDENCE_OK ||
+        credential_report_load(&report, credentials) < 0) {
+        credential_report_free(&report);
+        memset(&report, 0, sizeof(report));
+    }
+    char since_text[11];
+    struct grant_use use = {.report = &report, .since = use_since(ctx, since_text)};
+    buf_init(&use.idle, 1 << 16);
     /* Metadata reads (Describe*, ListTagsOfResource, GetResourcePolicy) on every table are what
      * monitoring and audit roles need; only data and configuration actions count here. */
     struct policy_action_set all_table =
@@ -777,7 +934,7 @@ int check_identity_least_privilege(struct check_context *ctx)
                 continue;
             }
             buf_reset(&who);
-            size_t principals = document_principals(&id, doc, &who);
+            size_t principals = document_principals(&id, doc, &who, &use);
             if (!principals) {
                 /* It reaches only service-linked roles, whose policies AWS owns. */
                 continue;
@@ -785,12 +942,33 @@ int check_identity_least_privilege(struct check_context *ctx)
             char resource[512];
             document_resource(doc, resource, sizeof(resource));
             enum status status = st->condition ? STATUS_REVIEW : STATUS_REMEDIATE;
+            struct buf unused;
+            buf_init(&unused, 1 << 17);
+            if (use.idle_count == principals)
+                buf_printf(&unused,
+                           "; none of them shows any use since %s (RoleLastUsed, "
+                           "credential report), so the grant is unused",
+                           since_text);
+            else if (use.idle_count)
+                buf_printf(&unused,
+                           "; %zu of them show%s no use since %s (RoleLastUsed, "
+                           "credential report): %s",
+                           use.idle_count, use.idle_count == 1 ? "s" : "", since_text,
+                           buf_cstr(&use.idle));
+            if (use.unknown_count)
+                buf_printf(&unused,
+                           "; whether %zu of them were used cannot be told from the "
+                           "evidence",
+                           use.unknown_count);
             struct finding *f = result_add_finding(
-                ctx->result, resource, status, "%s %s%s; it reaches %zu principal%s: %s",
+                ctx->result, resource, status, "%s %s%s; it reaches %zu principal%s: %s%s",
                 statement_label(&label, doc, st), buf_cstr(&what),
                 st->condition ? ", narrowed only by conditions the check cannot evaluate" : "",
-                principals, principals == 1 ? "" : "s", buf_cstr(&who));
+                principals, principals == 1 ? "" : "s", buf_cstr(&who), buf_cstr(&unused));
+            buf_free(&unused);
             cite_statement(ctx, f, doc, st);
+            for (size_t k = 0; k < use.idle_count && k < LIST_LIMIT; k++)
+                cite_use(ctx, f, &id, use.cited[k], &report);
             flagged++;
         }
     }
@@ -843,6 +1021,8 @@ int check_identity_least_privilege(struct check_context *ctx)
     buf_free(&label);
     buf_free(&who);
     buf_free(&what);
+    buf_free(&use.idle);
+    credential_report_free(&report);
     identity_release(&id);
     return rc;
 }
@@ -1555,7 +1735,9 @@ int check_admin_access(struct check_context *ctx)
     }
     size_t unreadable =
         review_unanalysable(ctx, &id, "administrative grants in it would not be seen");
-    if (!admins && !unreadable) {
+    long unseen = review_unseen_resource_policies(
+        ctx, &id, "administrative grants in it to this or another account would not be seen");
+    if (!admins && !unreadable && unseen == 0) {
         struct finding *f = result_add_finding(
             ctx->result, id.scope, STATUS_PASS,
             "no principal may DeleteTable, UpdateTable, DeleteBackup, RestoreTable*, "
@@ -1568,7 +1750,7 @@ int check_admin_access(struct check_context *ctx)
     buf_free(&where);
     buf_free(&label);
     identity_release(&id);
-    return 0;
+    return unseen < 0 ? (int)unseen : 0;
 }
 
 /* ---------------------------------------------------------------- DDB-15 */
@@ -1680,9 +1862,11 @@ int check_federated_identities(struct check_context *ctx)
                                        (json_int_t)console_users));
     }
     review_unanalysable(ctx, &id, "its DynamoDB access cannot be fully determined");
+    long unseen = review_unseen_resource_policies(
+        ctx, &id, "IAM users it grants DynamoDB access to would not be seen");
     buf_free(&text);
     buf_free(&roles_text);
     credential_report_free(&report);
     identity_release(&id);
-    return 0;
+    return unseen < 0 ? (int)unseen : 0;
 }

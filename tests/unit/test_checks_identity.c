@@ -513,6 +513,142 @@ static void test_access_matrix_from_snapshot(void **state)
     fx_free(&fx);
 }
 
+/* ---- unused broad grants (DDB-03) ---- */
+
+/* A role that holds AmazonDynamoDBFullAccess, with `last_used` as its RoleLastUsed member. */
+#define FULL_ACCESS_ROLE(name, last_used)                                                          \
+    ", {\"Path\": \"/\", \"RoleName\": \"" name "\", \"Arn\": \"arn:aws:iam::" ACCT ":role/" name  \
+    "\", \"RolePolicyList\": [], \"AttachedManagedPolicies\": [{\"PolicyName\": "                  \
+    "\"AmazonDynamoDBFullAccess\", \"PolicyArn\": "                                                \
+    "\"arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess\"}], \"RoleLastUsed\": " last_used "}"
+
+static void test_unused_broad_grants(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    /* admin has no RoleLastUsed at all: its use cannot be told. */
+    base(&fx, NULL);
+    struct control_result *r = fx_evaluate(&fx, "DDB-03", AS_OF);
+    fx_expect(r, "policy/AmazonDynamoDBFullAccess", STATUS_REMEDIATE,
+              "; whether 1 of them were used cannot be told from the evidence");
+    fx_free(&fx);
+
+    /* idle never used the role (an empty RoleLastUsed), stale last used it before the 90 days
+     * before as_of (no audit period in the manifest), busy used it inside them. */
+    base(&fx, NULL);
+    details(&fx, NULL,
+            FULL_ACCESS_ROLE("idle", "{}") FULL_ACCESS_ROLE(
+                "stale", "{\"LastUsedDate\": \"2026-07-02T23:59:59+00:00\", \"Region\": "
+                         "\"eu-west-1\"}")
+                FULL_ACCESS_ROLE("busy", "{\"LastUsedDate\": "
+                                         "\"2026-07-03T00:00:01+00:00\", "
+                                         "\"Region\": \"eu-west-1\"}"));
+    r = fx_evaluate(&fx, "DDB-03", AS_OF);
+    fx_expect(r, "policy/AmazonDynamoDBFullAccess", STATUS_REMEDIATE,
+              "it reaches 4 principals: arn:aws:iam::" ACCT ":role/admin, arn:aws:iam::" ACCT
+              ":role/idle, arn:aws:iam::" ACCT ":role/stale, arn:aws:iam::" ACCT
+              ":role/busy; 2 of them show no use since 2026-07-03 (RoleLastUsed, credential "
+              "report): arn:aws:iam::" ACCT ":role/idle, arn:aws:iam::" ACCT ":role/stale");
+    /* The finding cites where each idle role's last use is recorded. */
+    const struct finding *f = fx_finding(r, "policy/AmazonDynamoDBFullAccess");
+    size_t cited = 0;
+    for (size_t i = 0; i < json_array_size(f->evidence); i++) {
+        const char *pointer =
+            json_string_value(json_object_get(json_array_get(f->evidence, i), "pointer"));
+        cited += pointer && strstr(pointer, "/RoleLastUsed") != NULL;
+    }
+    assert_int_equal(cited, 2);
+    fx_free(&fx);
+
+    /* A user whose only broad grant is unused: the credential report shows its last use. */
+    base(&fx, NULL);
+    char row[512];
+    user_row(row, sizeof(row), "etl", "false", "true", "2020-01-01T00:00:00+00:00",
+             "2026-01-15T00:00:00+00:00");
+    credential_report(&fx, row);
+    char text[32768];
+    snprintf(text, sizeof(text),
+             "{\"UserDetailList\": [" USER_ENTRY("etl", "",
+                                                 "") "], \"GroupDetailList\": [], "
+                                                     "\"RoleDetailList\": [], \"Policies\": []}");
+    /* USER_ENTRY attaches nothing; give etl the broad grant inline. */
+    json_t *doc = json_loads(text, 0, NULL);
+    json_t *user = json_array_get(json_object_get(doc, "UserDetailList"), 0);
+    json_object_set_new(user, "UserPolicyList",
+                        json_pack("[{s:s, s:{s:[{s:s, s:s, s:s}]}}]", "PolicyName", "etl-all",
+                                  "PolicyDocument", "Statement", "Effect", "Allow", "Action",
+                                  "dynamodb:PutItem", "Resource", "*"));
+    char *dumped = json_dumps(doc, 0);
+    fx_call(&fx, "global", "iam", "GetAccountAuthorizationDetails", NULL, dumped);
+    free(dumped);
+    json_decref(doc);
+    r = fx_evaluate(&fx, "DDB-03", AS_OF);
+    fx_expect(r, ":user/etl", STATUS_REMEDIATE,
+              "none of them shows any use since 2026-07-03 (RoleLastUsed, credential report), "
+              "so the grant is unused");
+    fx_free(&fx);
+}
+
+/* ---- what the analysis cannot see ---- */
+
+/* A table whose resource policy was denied or cannot be read may grant administrative or user
+ * access nobody sees: DDB-02, 14 and 15 say so instead of passing on it. */
+static void test_unseen_resource_policies_are_review(void **state)
+{
+    (void)state;
+    static const char *const controls[] = {"DDB-02", "DDB-14", "DDB-15"};
+    for (size_t c = 0; c < 3; c++) {
+        struct fixture fx;
+        base(&fx, NULL);
+        fx_error(&fx, R, "dynamodb", "GetResourcePolicy", "audit", "AccessDeniedException");
+        struct control_result *r = fx_evaluate(&fx, controls[c], AS_OF);
+        fx_expect(r, "table/audit", STATUS_REVIEW, "denied");
+        assert_int_not_equal(r->status, STATUS_PASS);
+        fx_free(&fx);
+
+        base(&fx, "{\"Statement\": [{\"Effect\": \"Allow\", \"Principal\": \"*\"}]}");
+        r = fx_evaluate(&fx, controls[c], AS_OF);
+        fx_expect(r, "table/orders", STATUS_REVIEW, "the table's resource policy cannot be read");
+        assert_int_not_equal(r->status, STATUS_PASS);
+        fx_free(&fx);
+    }
+    /* Without the admin role DDB-14 would pass; an unseen policy keeps it at Review. */
+    struct fixture fx;
+    base(&fx, NULL);
+    fx_error(&fx, R, "dynamodb", "GetResourcePolicy", "audit", "AccessDeniedException");
+    fx_call(&fx, "global", "iam", "GetAccountAuthorizationDetails", NULL,
+            "{\"UserDetailList\": [], \"GroupDetailList\": [], \"RoleDetailList\": [], "
+            "\"Policies\": []}");
+    struct control_result *r = fx_evaluate(&fx, "DDB-14", AS_OF);
+    assert_null(fx_finding(r, ":root"));
+    assert_int_equal(r->status, STATUS_REVIEW);
+    fx_free(&fx);
+}
+
+/* report.json's access member states what the analysis could not see: a denied resource policy
+ * as well as SCPs, RCPs and session policies. */
+static void test_access_matrix_states_what_it_cannot_see(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx, NULL);
+    fx_error(&fx, R, "dynamodb", "GetResourcePolicy", "audit", "AccessDeniedException");
+    fx_evaluate(&fx, "DDB-03", AS_OF);
+    json_t *notes = json_object_get(fx.results->access, "notes");
+    int denied = 0, scp = 0;
+    size_t i;
+    json_t *note;
+    json_array_foreach(notes, i, note)
+    {
+        denied |= strstr(json_string_value(note),
+                         "resource policy of table audit in " R " is denied") != NULL;
+        scp |= strstr(json_string_value(note), "service control policies") != NULL;
+    }
+    assert_true(denied);
+    assert_true(scp);
+    fx_free(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -528,6 +664,9 @@ int main(void)
         cmocka_unit_test(test_admin_access),
         cmocka_unit_test(test_federation),
         cmocka_unit_test(test_access_matrix_from_snapshot),
+        cmocka_unit_test(test_unused_broad_grants),
+        cmocka_unit_test(test_unseen_resource_policies_are_review),
+        cmocka_unit_test(test_access_matrix_states_what_it_cannot_see),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
