@@ -894,6 +894,667 @@ static int join_regions(struct view_builder *vb, json_t *view, json_t *inputs)
     return render_set_string(view, "regions_text", &vb->text) < 0 ? oom(vb) : 0;
 }
 
+/* ---- Sections: the access matrix and the activity in the period ----
+ *
+ * Both come from analyses whose shapes are documented with them (policy.c "Access matrix shape",
+ * docs/cloudtrail.md "What it reports"); everything the templates need from them is derived here
+ * and nowhere else, so a change of shape is a change to this part of the file. Values are shared
+ * with the report wherever they are printed unchanged (json_object_set increments), so the view
+ * costs one small object per row, not a copy of the section. Missing fields print as empty:
+ * these sections are evidence summaries, not verdicts, and an unexpected shape must not stop the
+ * packet; only what would print something false (a statement reference to nothing) is an error. */
+
+static int set_text(struct view_builder *vb, json_t *object, const char *key)
+{
+    return render_set_string(object, key, &vb->text) < 0 ? oom(vb) : 0;
+}
+
+/* Appends a JSON string's bytes (all of them, NULs included), or a scalar as JSON text. */
+static int put_value(struct buf *b, json_t *value)
+{
+    if (json_is_string(value))
+        return buf_append(b, json_string_value(value), json_string_length(value));
+    if (!value || json_is_null(value))
+        return 0;
+    char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+    int error = text ? buf_puts(b, text) : -1;
+    free(text);
+    return error;
+}
+
+/* vb->text = the array's items joined by `separator`; with `readable`, underscores become
+ * spaces ("table_deleted" reads "table deleted"). */
+static int join_array(struct view_builder *vb, json_t *array, const char *separator, int readable)
+{
+    size_t i;
+    json_t *item;
+    buf_reset(&vb->text);
+    json_array_foreach(array, i, item)
+    {
+        size_t start = vb->text.len;
+        if ((i && buf_puts(&vb->text, separator) < 0) || put_value(&vb->text, item) < 0)
+            return oom(vb);
+        for (size_t k = start; readable && k < vb->text.len; k++)
+            if (vb->text.data[k] == '_')
+                vb->text.data[k] = ' ';
+    }
+    return 0;
+}
+
+/* A word the analysis writes ("role", "allowed", "ok") as a label for people; a word it does
+ * not know is shown as written. */
+struct word_label {
+    const char *word, *label;
+};
+
+static int set_label(struct view_builder *vb, json_t *object, const char *key,
+                     const char *label_key, const struct word_label *labels)
+{
+    json_t *value = json_object_get(object, key);
+    const char *word = json_string_value(value);
+    for (size_t i = 0; word && labels[i].word; i++)
+        if (strcmp(word, labels[i].word) == 0)
+            return json_object_set_new(object, label_key, json_string(labels[i].label)) < 0
+                       ? oom(vb)
+                       : 0;
+    buf_reset(&vb->text);
+    if (put_value(&vb->text, value) < 0)
+        return oom(vb);
+    return set_text(vb, object, label_key);
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A JSON object's members as an array sorted by name, each {name_key: name, ...}: an object
+ * value's members are merged in, a scalar one becomes "count". For the activity's per-source
+ * counters, whose order in the file is not part of the format. */
+static int object_rows(struct view_builder *vb, json_t **out, json_t *object, const char *name_key)
+{
+    size_t n = json_is_object(object) ? json_object_size(object) : 0, k = 0;
+    const char **names = n ? malloc(n * sizeof(*names)) : NULL;
+    json_t *rows = json_array(), *value;
+    const char *name;
+    if ((n && !names) || !rows)
+        goto fail;
+    json_object_foreach(object, name, value) names[k++] = name;
+    qsort(names, n, sizeof(*names), compare_names);
+    for (k = 0; k < n; k++) {
+        json_t *member = json_object_get(object, names[k]);
+        json_t *row = json_is_object(member) ? json_copy(member) : json_object();
+        if (!row || json_array_append_new(rows, row) < 0 ||
+            json_object_set_new(row, name_key, json_string_nocheck(names[k])) < 0 ||
+            (!json_is_object(member) && json_object_set(row, "count", member) < 0))
+            goto fail;
+    }
+    free(names);
+    *out = rows;
+    return 0;
+fail:
+    free(names);
+    json_decref(rows);
+    return oom(vb);
+}
+
+/* ---- The access matrix ---- */
+
+#define ACCESS_GROUPS 3 /* the matrix's columns: read, write, admin (describe is in "actions") */
+
+static const char *const access_groups[ACCESS_GROUPS] = {"read", "write", "admin"};
+
+static const struct word_label principal_types[] = {
+    {"user", "IAM user"},          {"role", "IAM role"},       {"external", "Other account"},
+    {"public", "Anyone (public)"}, {"service", "AWS service"}, {NULL, NULL},
+};
+
+static const struct word_label statement_sources[] = {
+    {"managed", "managed policy"},   {"inline", "inline policy"},
+    {"resource", "resource policy"}, {"boundary", "permissions boundary"},
+    {"trust", "trust policy"},       {"endpoint", "VPC endpoint policy"},
+    {"key", "key policy"},           {NULL, NULL},
+};
+
+struct access_builder {
+    json_t *statements; /* the view's statements, shared by every row that cites them */
+    json_t *states[2];  /* {state, label, is_allowed|is_conditional}, shared by every cell */
+    json_t *no_access;  /* {state: "none", label: "None", is_none} */
+    size_t rows;
+};
+
+/* One statement of access.statements as the templates show it: S<n>, its anchor, where it comes
+ * from in words, "statement 2 (Sid X)", whether it denies, and each condition on one line. */
+static int access_statement(struct view_builder *vb, json_t **out, json_t *statement, size_t index)
+{
+    json_t *view = view_object(statement), *conditions = json_array(), *condition;
+    size_t i;
+    if (!view || !conditions)
+        goto fail;
+    json_t *sid = json_object_get(statement, "sid");
+    buf_reset(&vb->text);
+    if (buf_puts(&vb->text, "statement ") < 0 ||
+        put_value(&vb->text, json_object_get(statement, "statement")) < 0 ||
+        (json_is_string(sid) && (buf_puts(&vb->text, " (Sid ") < 0 ||
+                                 put_value(&vb->text, sid) < 0 || buf_putc(&vb->text, ')') < 0)) ||
+        render_set_string(view, "statement_label", &vb->text) < 0 ||
+        buf_printf(&vb->text, "S%zu", index + 1) < 0 ||
+        render_set_string(view, "ref", &vb->text) < 0 ||
+        buf_printf(&vb->text, "access-s%zu", index + 1) < 0 ||
+        render_set_string(view, "anchor", &vb->text) < 0 ||
+        json_object_set_new(view, "is_deny",
+                            json_boolean(strcmp(string_of(statement, "effect"), "Deny") == 0)) <
+            0 ||
+        set_label(vb, view, "source", "source_label", statement_sources) < 0)
+        goto fail;
+    json_array_foreach(json_object_get(statement, "conditions"), i, condition)
+    {
+        json_t *item = view_object(condition);
+        if (!item || json_array_append_new(conditions, item) < 0 ||
+            join_array(vb, json_object_get(condition, "values"), ", ", 0) < 0 ||
+            render_set_string(item, "values_text", &vb->text) < 0)
+            goto fail;
+    }
+    if (json_object_set_new(view, "has_conditions", json_boolean(json_array_size(conditions))) <
+            0 ||
+        json_object_set_new(view, "conditions", conditions) < 0) {
+        conditions = NULL;
+        goto fail;
+    }
+    *out = view;
+    return 0;
+fail:
+    json_decref(conditions);
+    json_decref(view);
+    return oom(vb);
+}
+
+/* One row of the matrix: a principal's access to every table (`tables` NULL) or to a group of
+ * tables with identical access; the cells read/write/admin, the actions and the statements. */
+static int access_row(struct view_builder *vb, struct access_builder *ab, json_t *rows,
+                      json_t *cell, json_t *tables, const char *pointer)
+{
+    size_t i;
+    json_t *reference, *row = json_object(), *grants = json_array();
+    if (!row || !grants || json_array_append_new(rows, row) < 0) {
+        json_decref(grants);
+        return oom(vb);
+    }
+    if (json_object_set_new(row, "grants", grants) < 0)
+        return oom(vb);
+    for (int g = 0; g < ACCESS_GROUPS; g++) {
+        json_t *value = json_object_get(cell, access_groups[g]);
+        const char *state = json_string_value(value);
+        json_t *shown = !value || json_is_null(value)                ? json_incref(ab->no_access)
+                        : state && strcmp(state, "allowed") == 0     ? json_incref(ab->states[0])
+                        : state && strcmp(state, "conditional") == 0 ? json_incref(ab->states[1])
+                                                                     : NULL;
+        if (!shown) { /* a state this renderer does not know: shown as written */
+            buf_reset(&vb->text);
+            if (!(shown = json_pack("{s:s, s:b}", "state", "other", "is_other", 1)) ||
+                put_value(&vb->text, value) < 0 || render_set_string(shown, "label", &vb->text)) {
+                json_decref(shown);
+                return oom(vb);
+            }
+        }
+        if (json_object_set_new(row, access_groups[g], shown) < 0)
+            return oom(vb);
+    }
+    json_array_foreach(json_object_get(cell, "statements"), i, reference)
+    {
+        json_t *statement =
+            json_is_integer(reference)
+                ? json_array_get(ab->statements, (size_t)json_integer_value(reference))
+                : NULL;
+        if (!statement || json_integer_value(reference) < 0)
+            return shape_error(vb, pointer, "cites a statement that access.statements lacks");
+        if (json_array_append(grants, statement) < 0)
+            return oom(vb);
+    }
+    size_t table_count = json_array_size(tables);
+    buf_reset(&vb->text);
+    if (tables ? buf_printf(&vb->text, "%zu table%s", table_count, table_count == 1 ? "" : "s")
+               : buf_puts(&vb->text, "All tables") < 0)
+        return oom(vb);
+    if (render_set_string(row, "scope_label", &vb->text) < 0 ||
+        json_object_set_new(row, "all_tables", json_boolean(!tables)) < 0 ||
+        (tables && json_object_set(row, "tables", tables) < 0) ||
+        json_object_set_new(row, "table_count", json_integer((json_int_t)table_count)) < 0 ||
+        json_object_set_new(row, "first", json_boolean(json_array_size(rows) == 1)) < 0 ||
+        json_object_set_new(row, "has_grants", json_boolean(json_array_size(grants))) < 0)
+        return oom(vb);
+    static const char *const shared[] = {"actions", "conditional_actions", NULL};
+    for (size_t k = 0; shared[k]; k++) {
+        json_t *value = json_object_get(cell, shared[k]);
+        if (json_is_string(value) && json_object_set(row, shared[k], value) < 0)
+            return oom(vb);
+    }
+    int enforced = json_is_true(json_object_get(cell, "transport_enforced"));
+    if (json_object_set_new(row, "transport_enforced", json_boolean(enforced)) < 0 ||
+        json_object_set_new(row, "transport_label", json_string(enforced ? "Yes" : "No")) < 0)
+        return oom(vb);
+    ab->rows++;
+    return 0;
+}
+
+static int access_principal(struct view_builder *vb, struct access_builder *ab, json_t **out,
+                            json_t *principal, size_t index)
+{
+    char pointer[96];
+    size_t i;
+    int error = 0;
+    json_t *group, *view = json_object(), *rows = json_array();
+    snprintf(pointer, sizeof(pointer), "/access/principals/%zu", index);
+    if (!view || !rows || json_object_set_new(view, "rows", rows) < 0) {
+        json_decref(view);
+        return oom(vb);
+    }
+    static const char *const shared[] = {"arn", "name", "type", NULL};
+    for (size_t k = 0; shared[k]; k++) {
+        json_t *value = json_object_get(principal, shared[k]);
+        if (value && json_object_set(view, shared[k], value) < 0) {
+            error = oom(vb);
+            goto done;
+        }
+    }
+    if ((error = set_label(vb, view, "type", "type_label", principal_types)) < 0)
+        goto done;
+    buf_reset(&vb->text);
+    if (buf_printf(&vb->text, "access-p%zu", index + 1) < 0 ||
+        render_set_string(view, "anchor", &vb->text) < 0) {
+        error = oom(vb);
+        goto done;
+    }
+    json_t *all = json_object_get(principal, "all_tables");
+    if (json_is_object(all) && (error = access_row(vb, ab, rows, all, NULL, pointer)) < 0)
+        goto done;
+    json_array_foreach(json_object_get(principal, "tables"), i, group)
+    {
+        char group_pointer[128];
+        snprintf(group_pointer, sizeof(group_pointer), "%s/tables/%zu", pointer, i);
+        json_t *tables = json_object_get(group, "tables");
+        if (!json_is_object(group) || !json_is_array(tables)) {
+            error = shape_error(vb, group_pointer, "needs an array \"tables\"");
+            goto done;
+        }
+        if ((error = access_row(vb, ab, rows, group, tables, group_pointer)) < 0)
+            goto done;
+    }
+    if (json_object_set_new(view, "row_count", json_integer((json_int_t)json_array_size(rows))) <
+        0) {
+        error = oom(vb);
+        goto done;
+    }
+    *out = view;
+    view = NULL;
+done:
+    json_decref(view);
+    return error;
+}
+
+/* view.access: the matrix grouped by principal, one row per principal for "all tables" and one
+ * per group of tables with identical access, each citing the statements behind it; the
+ * statements once, in a table of their own; the tables with a resource policy. The size is that
+ * of report.json's own "access" (which holds no empty cell), never principals x tables. */
+static int view_access(struct view_builder *vb, json_t *view, json_t *report)
+{
+    json_t *access = json_object_get(report, "access");
+    struct access_builder ab = {0};
+    json_t *out = NULL, *principals = NULL, *policy_tables = NULL, *item;
+    size_t i;
+    int error = 0;
+    if (!json_is_object(access))
+        return 0; /* null: the templates say the analysis was not available */
+    out = json_object();
+    ab.statements = json_array();
+    principals = json_array();
+    policy_tables = json_array();
+    ab.states[0] =
+        json_pack("{s:s, s:s, s:b}", "state", "allowed", "label", "Allowed", "is_allowed", 1);
+    ab.states[1] = json_pack("{s:s, s:s, s:b}", "state", "conditional", "label", "Conditional",
+                             "is_conditional", 1);
+    ab.no_access = json_pack("{s:s, s:s, s:b}", "state", "none", "label", "None", "is_none", 1);
+    if (!out || !ab.statements || !principals || !policy_tables || !ab.states[0] || !ab.states[1] ||
+        !ab.no_access) {
+        error = oom(vb);
+        goto done;
+    }
+    json_array_foreach(json_object_get(access, "statements"), i, item)
+    {
+        json_t *statement = NULL;
+        if ((error = access_statement(vb, &statement, item, i)) < 0)
+            goto done;
+        if (json_array_append_new(ab.statements, statement) < 0) {
+            error = oom(vb);
+            goto done;
+        }
+    }
+    json_array_foreach(json_object_get(access, "principals"), i, item)
+    {
+        json_t *principal = NULL;
+        if ((error = access_principal(vb, &ab, &principal, item, i)) < 0)
+            goto done;
+        if (json_array_append_new(principals, principal) < 0) {
+            error = oom(vb);
+            goto done;
+        }
+    }
+    json_array_foreach(json_object_get(access, "tables"), i, item)
+    {
+        if (!json_is_true(json_object_get(item, "resource_policy")))
+            continue;
+        int enforced = json_is_true(json_object_get(item, "transport_enforced"));
+        json_t *table =
+            json_pack("{s:O?, s:b, s:s}", "arn", json_object_get(item, "arn"), "transport_enforced",
+                      enforced, "transport_label", enforced ? "Yes" : "No");
+        if (!table || json_array_append_new(policy_tables, table) < 0) {
+            error = oom(vb);
+            goto done;
+        }
+    }
+    json_t *malformed = json_object_get(access, "malformed_policies");
+    json_t *notes = json_object_get(access, "notes");
+    if (json_object_set(out, "statements", ab.statements) < 0 ||
+        json_object_set(out, "principals", principals) < 0 ||
+        json_object_set(out, "policy_tables", policy_tables) < 0 ||
+        json_object_set_new(out, "malformed_policies",
+                            json_is_array(malformed) ? json_incref(malformed) : json_array()) < 0 ||
+        json_object_set_new(out, "notes",
+                            json_is_array(notes) ? json_incref(notes) : json_array()) < 0 ||
+        json_object_set_new(
+            out, "table_count",
+            json_integer((json_int_t)json_array_size(json_object_get(access, "tables")))) < 0 ||
+        json_object_set_new(out, "principal_count",
+                            json_integer((json_int_t)json_array_size(principals))) < 0 ||
+        json_object_set_new(out, "statement_count",
+                            json_integer((json_int_t)json_array_size(ab.statements))) < 0 ||
+        json_object_set_new(out, "row_count", json_integer((json_int_t)ab.rows)) < 0 ||
+        json_object_set_new(out, "policy_table_count",
+                            json_integer((json_int_t)json_array_size(policy_tables))) < 0) {
+        error = oom(vb);
+        goto done;
+    }
+    static const char *const arrays[] = {"statements",         "principals", "policy_tables",
+                                         "malformed_policies", "notes",      NULL};
+    if ((error = add_has(vb, out, arrays)) < 0)
+        goto done;
+    if (json_object_set(view, "access", out) < 0)
+        error = oom(vb);
+done:
+    json_decref(out);
+    json_decref(ab.statements);
+    json_decref(principals);
+    json_decref(policy_tables);
+    json_decref(ab.states[0]);
+    json_decref(ab.states[1]);
+    json_decref(ab.no_access);
+    return error;
+}
+
+/* ---- Activity in the period ---- */
+
+static const struct word_label source_statuses[] = {
+    {"ok", "Read"},
+    {"damaged", "Damaged"},
+    {"truncated", "Truncated"},
+    {"unreadable", "Unreadable"},
+    {NULL, NULL},
+};
+
+static const struct word_label policy_change_statuses[] = {
+    {"grants_dynamodb", "Grants DynamoDB actions"},
+    {"needs_review", "Needs review (document not in the event)"},
+    {NULL, NULL},
+};
+
+static const struct word_label log_file_statuses[] = {
+    {"valid", "Valid"},
+    {"missing", "Missing from the copy"},
+    {"changed", "Changed since delivery"},
+    {"not_covered", "Not covered by a digest"},
+    {NULL, NULL},
+};
+
+struct activity_builder {
+    json_t *files; /* file path -> its view in activity.sources, for events to link to */
+};
+
+/* The view of an event's "source" (or a group's "example"): its fields plus `location` in words
+ * and, when the file is in activity.sources, that entry's number and anchor to link to. */
+static int activity_source(struct view_builder *vb, struct activity_builder *ab, json_t *object,
+                           const char *key)
+{
+    json_t *source = json_object_get(object, key);
+    if (!json_is_object(source))
+        return 0;
+    json_t *view = view_object(source);
+    if (!view || json_object_set_new(object, key, view) < 0)
+        return oom(vb);
+    const char *file = json_string_value(json_object_get(source, "file"));
+    json_t *entry = file ? json_object_get(ab->files, file) : NULL;
+    json_t *page = json_object_get(source, "page"), *index = json_object_get(source, "index");
+    json_t *offset = json_object_get(source, "offset");
+    int lookup = strcmp(string_of(entry, "shape"), "lookup-events") == 0;
+    buf_reset(&vb->text);
+    /* Saved LookupEvents output is found by page and position; a log file by record. */
+    if (lookup && json_is_integer(page) &&
+        buf_printf(&vb->text, "page %" JSON_INTEGER_FORMAT ", ", json_integer_value(page)) < 0)
+        return oom(vb);
+    if (json_is_integer(index) &&
+        buf_printf(&vb->text, "%s %" JSON_INTEGER_FORMAT, lookup ? "event" : "record",
+                   json_integer_value(index)) < 0)
+        return oom(vb);
+    if (json_is_integer(offset) &&
+        buf_printf(&vb->text, "%sbyte offset %" JSON_INTEGER_FORMAT, vb->text.len ? ", " : "",
+                   json_integer_value(offset)) < 0)
+        return oom(vb);
+    if (set_text(vb, view, "location") < 0)
+        return oom(vb);
+    if (entry && (json_object_set(view, "file_ref", json_object_get(entry, "ref")) < 0 ||
+                  json_object_set(view, "file_anchor", json_object_get(entry, "anchor")) < 0))
+        return oom(vb);
+    return 0;
+}
+
+/* A list of events or groups, each with its source linked and its lists in words. */
+static int activity_list(struct view_builder *vb, struct activity_builder *ab, json_t *out,
+                         const char *key, json_t *list, const char *source_key)
+{
+    size_t i;
+    json_t *item, *views = json_array();
+    char has_key[64];
+    if (!views || json_object_set_new(out, key, views) < 0)
+        return oom(vb);
+    json_array_foreach(list, i, item)
+    {
+        json_t *view = view_object(item);
+        int error;
+        if (!view || json_array_append_new(views, view) < 0)
+            return oom(vb);
+        if ((error = activity_source(vb, ab, view, source_key)) < 0)
+            return error;
+        json_t *concerns = json_object_get(item, "concerns");
+        if (json_is_array(concerns) &&
+            (join_array(vb, concerns, ", ", 1) < 0 || set_text(vb, view, "concerns_text") < 0))
+            return oom(vb);
+        json_t *actions = json_object_get(item, "dynamodb_actions");
+        if (json_is_array(actions) && (join_array(vb, actions, ", ", 0) < 0 ||
+                                       set_text(vb, view, "dynamodb_actions_text") < 0))
+            return oom(vb);
+        if (json_object_get(item, "status") &&
+            (error = set_label(vb, view, "status", "status_label", policy_change_statuses)) < 0)
+            return error;
+    }
+    snprintf(has_key, sizeof(has_key), "has_%s", key);
+    return json_object_set_new(out, has_key, json_boolean(json_array_size(views))) < 0 ? oom(vb)
+                                                                                       : 0;
+}
+
+static int activity_sources(struct view_builder *vb, struct activity_builder *ab, json_t *out,
+                            json_t *activity)
+{
+    size_t i;
+    json_t *item, *views = json_array();
+    if (!views || json_object_set_new(out, "sources", views) < 0)
+        return oom(vb);
+    json_array_foreach(json_object_get(activity, "sources"), i, item)
+    {
+        json_t *view = view_object(item);
+        const char *file = json_string_value(json_object_get(item, "file"));
+        int error;
+        if (!view || json_array_append_new(views, view) < 0)
+            return oom(vb);
+        buf_reset(&vb->text);
+        if (buf_printf(&vb->text, "F%zu", i + 1) < 0 || set_text(vb, view, "ref") < 0 ||
+            buf_printf(&vb->text, "activity-f%zu", i + 1) < 0 || set_text(vb, view, "anchor") < 0 ||
+            json_object_set_new(view, "is_problem",
+                                json_boolean(strcmp(string_of(item, "status"), "ok") != 0)) < 0)
+            return oom(vb);
+        if ((error = set_label(vb, view, "status", "status_label", source_statuses)) < 0)
+            return error;
+        /* The first entry for a path wins: report.json lists each file once. */
+        if (file && !json_object_get(ab->files, file) && json_object_set(ab->files, file, view) < 0)
+            return oom(vb);
+    }
+    return json_object_set_new(out, "has_sources", json_boolean(json_array_size(views))) < 0
+               ? oom(vb)
+               : 0;
+}
+
+static int activity_period(struct view_builder *vb, json_t *out, json_t *activity)
+{
+    json_t *period = json_object_get(activity, "period");
+    json_t *start = json_object_get(period, "start"), *end = json_object_get(period, "end");
+    buf_reset(&vb->text);
+    if (!json_is_string(start) && !json_is_string(end)) {
+        if (buf_puts(&vb->text, "every event in the files") < 0)
+            return oom(vb);
+    } else if ((json_is_string(start) ? put_value(&vb->text, start)
+                                      : buf_puts(&vb->text, "the first event")) < 0 ||
+               buf_puts(&vb->text, " to ") < 0 ||
+               (json_is_string(end) ? put_value(&vb->text, end)
+                                    : buf_puts(&vb->text, "the last event")) < 0) {
+        return oom(vb);
+    }
+    return set_text(vb, out, "period_text");
+}
+
+/* Log integrity, when the scan verified digests: every digest, and the log files that are not
+ * valid under a trusted digest (the valid ones are counted in the summary and listed in
+ * report.json; an account has tens of thousands). */
+static int activity_integrity(struct view_builder *vb, json_t *out, json_t *activity)
+{
+    json_t *integrity = json_object_get(activity, "integrity");
+    json_t *view, *digests, *problems, *item;
+    size_t i;
+    if (!json_is_object(integrity))
+        return 0;
+    if (!(view = json_object()) || json_object_set_new(out, "integrity", view) < 0 ||
+        !(digests = json_array()) || json_object_set_new(view, "digests", digests) < 0 ||
+        !(problems = json_array()) || json_object_set_new(view, "log_file_problems", problems) < 0)
+        return oom(vb);
+    json_t *summary = json_object_get(integrity, "summary");
+    if (json_object_set_new(view, "summary",
+                            json_is_object(summary) ? json_incref(summary) : json_object()) < 0)
+        return oom(vb);
+    json_array_foreach(json_object_get(integrity, "digests"), i, item)
+    {
+        json_t *digest = view_object(item);
+        if (!digest || json_array_append_new(digests, digest) < 0 ||
+            join_array(vb, json_object_get(item, "problems"), "; ", 0) < 0 ||
+            set_text(vb, digest, "problems_text") < 0 ||
+            json_object_set_new(digest, "is_problem",
+                                json_boolean(strcmp(string_of(item, "signature"), "valid") != 0 ||
+                                             strcmp(string_of(item, "chain"), "broken") == 0)) < 0)
+            return oom(vb);
+    }
+    json_array_foreach(json_object_get(integrity, "log_files"), i, item)
+    {
+        int error;
+        if (strcmp(string_of(item, "status"), "valid") == 0 &&
+            json_is_true(json_object_get(item, "digest_trusted")))
+            continue;
+        json_t *log = view_object(item);
+        if (!log || json_array_append_new(problems, log) < 0)
+            return oom(vb);
+        if ((error = set_label(vb, log, "status", "status_label", log_file_statuses)) < 0)
+            return error;
+    }
+    if (json_object_set_new(view, "has_digests", json_boolean(json_array_size(digests))) < 0 ||
+        json_object_set_new(view, "has_log_file_problems",
+                            json_boolean(json_array_size(problems))) < 0)
+        return oom(vb);
+    return 0;
+}
+
+/* view.activity: report.json's "activity" with every cited event's source linked to its entry
+ * in the list of files read (F<n>), per-source counters as sorted rows, and log integrity. */
+static int view_activity(struct view_builder *vb, json_t *view, json_t *report)
+{
+    json_t *activity = json_object_get(report, "activity");
+    struct activity_builder ab = {0};
+    json_t *out = NULL, *rows = NULL;
+    int error = 0;
+    if (!json_is_object(activity))
+        return 0; /* null: the templates say CloudTrail activity was not provided */
+    json_t *kms = json_object_get(activity, "kms");
+    json_t *transport = json_object_get(activity, "transport");
+    json_t *counts = json_object_get(activity, "counts");
+    if (!(out = json_object()) || !(ab.files = json_object())) {
+        error = oom(vb);
+        goto done;
+    }
+    if ((error = activity_period(vb, out, activity)) < 0 ||
+        (error = activity_sources(vb, &ab, out, activity)) < 0 ||
+        (error = activity_list(vb, &ab, out, "control_plane",
+                               json_object_get(activity, "dynamodb_control_plane"), "source")) <
+            0 ||
+        (error = activity_list(vb, &ab, out, "policy_changes",
+                               json_object_get(activity, "iam_policy_changes"), "source")) < 0 ||
+        (error = activity_list(vb, &ab, out, "key_usage", json_object_get(kms, "key_usage"),
+                               "example")) < 0 ||
+        (error = activity_list(vb, &ab, out, "key_administration",
+                               json_object_get(kms, "key_administration"), "source")) < 0 ||
+        (error = activity_list(vb, &ab, out, "below_tls_1_2",
+                               json_object_get(transport, "below_tls_1_2"), "example")) < 0 ||
+        (error = activity_list(vb, &ab, out, "not_via_vpc_endpoint",
+                               json_object_get(transport, "not_via_vpc_endpoint"), "example")) <
+            0 ||
+        (error = activity_list(vb, &ab, out, "access_denied",
+                               json_object_get(activity, "access_denied"), "example")) < 0 ||
+        (error = activity_integrity(vb, out, activity)) < 0)
+        goto done;
+    static const struct {
+        const char *key, *name;
+        int in_counts;
+    } tables[] = {
+        {"network", "event_source", 0},
+        {"tls_versions", "version", 0},
+        {"by_event_source", "event_source", 1},
+    };
+    for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+        char has_key[64];
+        json_t *object = json_object_get(tables[t].in_counts ? counts : transport, tables[t].key);
+        if ((error = object_rows(vb, &rows, object, tables[t].name)) < 0)
+            goto done;
+        snprintf(has_key, sizeof(has_key), "has_%s", tables[t].key);
+        if (json_object_set_new(out, has_key, json_boolean(json_array_size(rows))) < 0 ||
+            json_object_set_new(out, tables[t].key, rows) < 0) {
+            rows = NULL;
+            error = oom(vb);
+            goto done;
+        }
+    }
+    if (json_object_set_new(out, "counts",
+                            json_is_object(counts) ? json_incref(counts) : json_object()) < 0 ||
+        json_object_set(view, "activity", out) < 0)
+        error = oom(vb);
+done:
+    json_decref(out);
+    json_decref(ab.files);
+    return error;
+}
+
 int render_view(json_t **out, json_t *report, struct diagnostics *d)
 {
     int error = 0;
@@ -912,8 +1573,9 @@ int render_view(json_t **out, json_t *report, struct diagnostics *d)
         goto done;
     }
     /* The document's own ids first, so a control can't take them. */
-    static const char *const reserved[] = {"cover",     "summary",     "contents", "controls",
-                                           "unmatched", "chart-title", NULL};
+    static const char *const reserved[] = {"cover",    "summary",     "contents",
+                                           "controls", "unmatched",   "access",
+                                           "activity", "chart-title", NULL};
     for (size_t r = 0; reserved[r]; r++)
         json_object_set_new(vb.anchors, reserved[r], json_true());
     json_array_foreach(json_object_get(report, "controls"), i, control)
@@ -947,7 +1609,9 @@ int render_view(json_t **out, json_t *report, struct diagnostics *d)
         (error = add_has(&vb, view,
                          (const char *const[]){"controls", "exceptions_unmatched", NULL})) < 0 ||
         (error = join_regions(&vb, view, inputs)) < 0 ||
-        (error = view_summary(&vb, view, report)) < 0) {
+        (error = view_summary(&vb, view, report)) < 0 ||
+        (error = view_access(&vb, view, report)) < 0 ||
+        (error = view_activity(&vb, view, report)) < 0) {
         error = error ? error : oom(&vb);
         goto done;
     }

@@ -43,6 +43,7 @@ static const char *const hostile[] = {
     "line1\r\nline2\n\n---\n***\n<!-- c -->",
     "&lt;script&gt; &#60;script&#62; %3Cscript%3E &nbsp;",
     "-- -> --> <? ?> <!DOCTYPE x>",
+    "h1. heading\n{noformat}x{noformat} {{x}} [~user] ----",
 };
 #define HOSTILE_COUNT (sizeof(hostile) / sizeof(hostile[0]))
 
@@ -136,6 +137,42 @@ static void set_raw(json_t *object, const char *key, const char *bytes, size_t l
     assert_int_equal(json_object_set_new(object, key, json_stringn_nocheck(bytes, len)), 0);
 }
 
+/* NUL bytes, invalid UTF-8 and 1 MB strings where the access matrix and the activity print
+ * them: a principal's name, a table, a statement's policy and condition, an event's principal,
+ * table and source file. */
+static void hostile_sections(json_t *report, const char *invalid, size_t invalid_len)
+{
+    static const char nul[] = "before\0after <script>|{code}";
+    json_t *access = json_object_get(report, "access");
+    json_t *activity = json_object_get(report, "activity");
+    assert_true(json_is_object(access) && json_is_object(activity));
+    json_t *principal = json_array_get(json_object_get(access, "principals"), 0);
+    json_t *statement = json_array_get(json_object_get(access, "statements"), 2);
+    json_t *condition = json_array_get(json_object_get(statement, "conditions"), 0);
+    json_t *event = json_array_get(json_object_get(activity, "dynamodb_control_plane"), 0);
+    json_t *group = json_array_get(json_object_get(activity, "access_denied"), 0);
+    assert_non_null(principal);
+    assert_non_null(condition);
+    assert_non_null(event);
+    assert_non_null(group);
+    set_raw(principal, "name", nul, sizeof(nul) - 1);
+    set_raw(statement, "sid", nul, sizeof(nul) - 1);
+    set_raw(event, "principal_arn", nul, sizeof(nul) - 1);
+    set_raw(event, "table", invalid, invalid_len);
+    set_raw(group, "operation", invalid, invalid_len);
+    struct buf big;
+    buf_init(&big, 0);
+    while (big.len < MEGABYTE)
+        assert_int_equal(buf_puts(&big, "]]>|`x`{code}<b>"), 0);
+    json_object_set_new(statement, "policy", json_string(big.data));
+    json_array_set_new(json_object_get(condition, "values"), 0, json_string(big.data));
+    json_t *tables =
+        json_object_get(json_array_get(json_object_get(principal, "tables"), 0), "tables");
+    json_array_append_new(tables, json_string(big.data));
+    json_object_set_new(json_object_get(event, "source"), "file", json_string(big.data));
+    buf_free(&big);
+}
+
 /* The hostile report: every string poisoned, plus a 1 MB vendor note and resource, and invalid
  * UTF-8 in a title and a reason. */
 static json_t *hostile_report(void)
@@ -156,6 +193,7 @@ static json_t *hostile_report(void)
     static const char invalid[] = "bad\xff\xfe utf8 \xc3\x28 \xed\xa0\x80 \xf4\x90\x80\x80 <b>";
     set_raw(json_array_get(controls, 1), "title", invalid, sizeof(invalid) - 1);
     set_raw(finding, "reason", invalid, sizeof(invalid) - 1);
+    hostile_sections(report, invalid, sizeof(invalid) - 1);
     return report;
 }
 
@@ -558,6 +596,43 @@ static size_t total_findings(json_t *report)
     return n;
 }
 
+/* Rows of the access matrix: one per principal for "all tables", one per group of tables. */
+static size_t access_rows(json_t *report)
+{
+    size_t i, n = 0;
+    json_t *principal;
+    json_array_foreach(json_object_get(json_object_get(report, "access"), "principals"), i,
+                       principal)
+    {
+        n += json_is_object(json_object_get(principal, "all_tables")) +
+             json_array_size(json_object_get(principal, "tables"));
+    }
+    return n;
+}
+
+/* Level-3 headings the access and activity sections add, from what the report holds. */
+static size_t section_subheadings(json_t *report)
+{
+    size_t i, n = 0;
+    json_t *access = json_object_get(report, "access"), *table;
+    json_t *activity = json_object_get(report, "activity");
+    if (json_is_object(access)) {
+        int policy_tables = 0;
+        json_array_foreach(json_object_get(access, "tables"), i, table)
+        {
+            policy_tables |= json_is_true(json_object_get(table, "resource_policy"));
+        }
+        n += (json_array_size(json_object_get(access, "statements")) > 0) + policy_tables +
+             (json_array_size(json_object_get(access, "malformed_policies")) > 0) +
+             (json_array_size(json_object_get(access, "notes")) > 0);
+    }
+    /* control plane, policy changes, key administration, key usage, transport, access denied,
+     * files read, and log integrity when there is one */
+    if (json_is_object(activity))
+        n += 7 + json_is_object(json_object_get(activity, "integrity"));
+    return n;
+}
+
 static void check_markdown(json_t *report, const char *md)
 {
     assert_clean_text(md);
@@ -567,15 +642,19 @@ static void check_markdown(json_t *report, const char *md)
     markdown_shape(md, &shape);
     /* The document's outline survives whatever the strings hold. */
     assert_int_equal(shape.headings[1], 1);
-    assert_int_equal(shape.headings[2], 3 + (unmatched ? 1 : 0));
-    assert_int_equal(shape.headings[3], controls);
+    /* contents, summary, controls, [unmatched], access matrix, activity in the period */
+    assert_int_equal(shape.headings[2], 5 + (unmatched ? 1 : 0));
+    assert_int_equal(shape.headings[3], controls + section_subheadings(report));
     assert_int_equal(shape.html, 0);
     assert_int_equal(shape.images, 0);
     assert_true(shape.links >= controls); /* the contents */
     /* Cover (11 rows), summary (6), per control its field rows, one row per finding, one per
      * unmatched acceptance: every one of them still a row of its table. */
     size_t rows = check_pipe_tables(md);
-    assert_true(rows >= 11 + 6 + total_findings(report) + unmatched);
+    size_t statements =
+        json_array_size(json_object_get(json_object_get(report, "access"), "statements"));
+    assert_true(rows >=
+                11 + 6 + total_findings(report) + unmatched + access_rows(report) + statements);
 }
 
 static void test_markdown_hostile(void **state)
@@ -640,6 +719,262 @@ static void test_ticket_formats_hostile(void **state)
     size_t links = 0;
     check_html(html, &links, 0);
     free(html);
+    json_decref(report);
+}
+
+/* ---- The access matrix and the activity in every format ---- */
+
+static size_t statement_references(json_t *report)
+{
+    size_t i, j, n = 0;
+    json_t *principal, *group;
+    json_array_foreach(json_object_get(json_object_get(report, "access"), "principals"), i,
+                       principal)
+    {
+        n += json_array_size(
+            json_object_get(json_object_get(principal, "all_tables"), "statements"));
+        json_array_foreach(json_object_get(principal, "tables"), j, group)
+        {
+            n += json_array_size(json_object_get(group, "statements"));
+        }
+    }
+    return n;
+}
+
+/* The part of a document from `start` to `end` (end NULL: to the end), which must exist. */
+static char *section_of(const char *text, const char *start, const char *end)
+{
+    const char *from = strstr(text, start);
+    if (!from)
+        fail_msg("no \"%s\" in the document", start);
+    const char *to = end ? strstr(from, end) : NULL;
+    size_t len = to ? (size_t)(to - from) : strlen(from);
+    char *copy = malloc(len + 1);
+    assert_non_null(copy);
+    memcpy(copy, from, len);
+    copy[len] = '\0';
+    return copy;
+}
+
+static void test_access_html(void **state)
+{
+    (void)state;
+    json_t *report = load_sample();
+    char *html = render(report, "html", NULL);
+    char *access = section_of(html, "<section class=\"control\" id=\"access\"",
+                              "<section class=\"control\" id=\"activity\"");
+    json_t *matrix = json_object_get(report, "access");
+    size_t principals = json_array_size(json_object_get(matrix, "principals"));
+    size_t statements = json_array_size(json_object_get(matrix, "statements"));
+    /* An accessible table: caption, column headers, one row group per principal with the
+     * principal as its header. */
+    assert_non_null(strstr(access, "<caption>Access by principal"));
+    assert_int_equal(count_substring(access, "<th scope=\"col\">"), 8 + 5 + 2);
+    assert_int_equal(count_substring(access, "<th scope=\"rowgroup\" rowspan=\""), principals);
+    char *matrix_table = section_of(access, "<table class=\"access\">", "</table>");
+    assert_int_equal(count_substring(matrix_table, "<tr>"), 1 + access_rows(report));
+    free(matrix_table);
+    /* Every row cites its statements, each a link to the statement's row. */
+    assert_int_equal(count_substring(access, "<div class=\"grant-ref\"><a href=\"#access-s"),
+                     statement_references(report));
+    for (size_t i = 1; i <= statements; i++) {
+        char id[64];
+        snprintf(id, sizeof(id), "<tr id=\"access-s%zu\"><th scope=\"row\">S%zu</th>", i, i);
+        assert_non_null(strstr(access, id));
+    }
+    /* The sample's cells: alice's read on the orders tables depends on the table policy's
+     * conditional Deny; the analysts' group statement is named with its Sid; states are words. */
+    assert_non_null(strstr(access, "<strong>All tables</strong>"));
+    assert_non_null(strstr(access, "<td class=\"grant grant-conditional\"><strong>Conditional"
+                                   "</strong></td>"));
+    assert_non_null(strstr(access, "<td class=\"grant grant-allowed\"><strong>Allowed</strong>"));
+    assert_non_null(strstr(access, "<span class=\"effect effect-deny\">Deny</span> <span "
+                                   "class=\"conditional\">with conditions</span>"));
+    assert_non_null(strstr(access, "statement 0 (Sid ReadAnyTable)"));
+    assert_non_null(strstr(access, "<code>StringNotEquals</code> <code>aws:SourceVpce</code>: "
+                                   "<code>vpce-0f1e2d3c4b5a69788</code>"));
+    assert_non_null(strstr(access, "<code>arn:aws:dynamodb:eu-west-1:111122223333:table/"
+                                   "legacy-import</code>"));
+    assert_null(strstr(access, "was not available"));
+    free(access);
+    free(html);
+    json_decref(report);
+}
+
+static void test_activity_html(void **state)
+{
+    (void)state;
+    json_t *report = load_sample();
+    char *html = render(report, "html", NULL);
+    char *activity = section_of(html, "<section class=\"control\" id=\"activity\"", "</main>");
+    json_t *trail = json_object_get(report, "activity");
+    size_t i;
+    json_t *source, *event;
+    /* Each file read has a row with its SHA-256, and each event cited links to it. */
+    json_array_foreach(json_object_get(trail, "sources"), i, source)
+    {
+        char row[160];
+        snprintf(row, sizeof(row), "<tr id=\"activity-f%zu\"><th scope=\"row\">F%zu</th>", i + 1,
+                 i + 1);
+        assert_non_null(strstr(activity, row));
+        assert_non_null(strstr(activity, json_string_value(json_object_get(source, "sha256"))));
+    }
+    size_t cited =
+        json_array_size(json_object_get(trail, "dynamodb_control_plane")) +
+        json_array_size(json_object_get(trail, "iam_policy_changes")) +
+        json_array_size(json_object_get(json_object_get(trail, "kms"), "key_administration")) +
+        json_array_size(json_object_get(json_object_get(trail, "kms"), "key_usage")) +
+        json_array_size(json_object_get(json_object_get(trail, "transport"), "below_tls_1_2")) +
+        json_array_size(
+            json_object_get(json_object_get(trail, "transport"), "not_via_vpc_endpoint")) +
+        json_array_size(json_object_get(trail, "access_denied"));
+    assert_true(cited > 0);
+    assert_int_equal(count_substring(activity, "<a href=\"#activity-f"), cited);
+    /* A LookupEvents page is cited by page and event, a log file by record and byte offset. */
+    event = json_array_get(json_object_get(trail, "dynamodb_control_plane"), 0);
+    char where[160];
+    json_t *at = json_object_get(event, "source");
+    snprintf(where, sizeof(where), "byte offset %" JSON_INTEGER_FORMAT,
+             json_integer_value(json_object_get(at, "offset")));
+    assert_non_null(strstr(activity, where));
+    assert_non_null(strstr(activity, "page 0, event 0, byte offset"));
+    assert_non_null(strstr(activity, "record 0, byte offset"));
+    assert_non_null(strstr(activity, "table deleted"));
+    assert_non_null(strstr(activity, "Grants DynamoDB actions"));
+    assert_non_null(strstr(activity, "<h3>Log integrity</h3>"));
+    assert_non_null(strstr(activity, "<strong>Missing from the copy</strong>"));
+    assert_non_null(strstr(activity, "<strong>invalid</strong>"));
+    assert_non_null(strstr(activity, "2026-07-01 to 2026-09-30"));
+    assert_null(strstr(activity, "was not provided"));
+    free(activity);
+    free(html);
+    json_decref(report);
+}
+
+/* XML: the matrix as elements (statement references are IDREFs the XSD checks resolve), not
+ * JSON text; the activity's events cite their file by IDREF too. */
+static void test_sections_xml(void **state)
+{
+    (void)state;
+    json_t *report = load_sample();
+    char *xml = render(report, "xml", NULL);
+    check_xml(xml);
+    assert_null(strstr(xml, "format=\"json\""));
+    assert_int_equal(count_substring(xml, "<grant all_tables="), access_rows(report));
+    assert_int_equal(count_substring(xml, "<statement_ref ref=\"access-s"),
+                     statement_references(report));
+    assert_non_null(strstr(xml, "<grant all_tables=\"true\" read=\"allowed\" write=\"none\" "
+                                "admin=\"none\" transport_enforced=\"false\">"));
+    assert_non_null(strstr(xml, "<source id=\"activity-f1\" status=\"ok\" sha256=\""));
+    assert_non_null(strstr(xml, "<source file_ref=\"activity-f"));
+    assert_non_null(strstr(xml, "<concern>table_deleted</concern>"));
+    assert_non_null(strstr(xml, "<log_file status=\"missing\" digest_trusted=\"false\">"));
+    /* A reference to a statement that is not there is refused, naming it. */
+    json_t *group = json_array_get(
+        json_object_get(
+            json_array_get(json_object_get(json_object_get(report, "access"), "principals"), 1),
+            "tables"),
+        0);
+    json_array_append_new(json_object_get(group, "statements"), json_integer(100000));
+    struct diagnostics d;
+    diag_init(&d);
+    json_t *view = NULL;
+    assert_int_equal(render_view(&view, report, &d), DDB_EINPUT);
+    assert_non_null(strstr(diag_first_message(&d), "/access/principals/1/tables/0"));
+    diag_free(&d);
+    free(xml);
+    json_decref(report);
+}
+
+static void test_sections_markdown_confluence(void **state)
+{
+    (void)state;
+    json_t *report = load_sample();
+    char *md = render(report, "md", NULL);
+    char *access = section_of(md, "## Access matrix\n", "## Activity in the period\n");
+    char *activity = section_of(md, "## Activity in the period\n", NULL);
+    /* header and delimiter rows of three tables; a row per matrix row, per statement and per
+     * table with a resource policy (five in the sample) */
+    assert_int_equal(
+        count_substring(access, "\n| "),
+        6 + access_rows(report) +
+            json_array_size(json_object_get(json_object_get(report, "access"), "statements")) + 5);
+    assert_non_null(strstr(access, "| **Conditional** |"));
+    assert_non_null(strstr(access, "**Deny** *with conditions*"));
+    assert_non_null(strstr(activity, "| F1 | cloudtrail/records/AWSLogs/"));
+    assert_non_null(strstr(activity, "F5: cloudtrail/lookup/lookup\\-events\\-dynamodb\\.json"));
+    free(access);
+    free(activity);
+    free(md);
+    char *body = render(report, "confluence", NULL);
+    size_t links = 0;
+    check_confluence(body, &links);
+    access = section_of(body, "<h2>Access matrix</h2>", "<h2>Activity in the period</h2>");
+    assert_int_equal(
+        count_substring(access, "<th rowspan=\""),
+        json_array_size(json_object_get(json_object_get(report, "access"), "principals")));
+    assert_non_null(strstr(access, "<td><strong>Conditional</strong></td>"));
+    free(access);
+    assert_non_null(strstr(body, "<h3>Log files read</h3>"));
+    free(body);
+    json_decref(report);
+}
+
+/* Without the analyses, every format says so instead of leaving the section out. */
+static void test_sections_absent(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *format, *access, *activity;
+    } formats[] = {
+        {"html", "The access analysis was not available", "CloudTrail activity was not provided"},
+        {"md", "The access analysis was not available", "CloudTrail activity was not provided"},
+        {"confluence", "The access analysis was not available",
+         "CloudTrail activity was not provided"},
+    };
+    json_t *report = load_sample();
+    json_object_set_new(report, "access", json_null());
+    json_object_set_new(report, "activity", json_null());
+    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+        char *text = render(report, formats[i].format, NULL);
+        assert_non_null(strstr(text, formats[i].access));
+        assert_non_null(strstr(text, formats[i].activity));
+        free(text);
+    }
+    char *xml = render(report, "xml", NULL);
+    check_xml(xml);
+    assert_null(strstr(xml, "<access"));
+    assert_null(strstr(xml, "<activity"));
+    free(xml);
+    json_decref(report);
+}
+
+/* The hostile strings in the sections are escaped, not dropped, and NUL bytes don't cut them. */
+static void test_sections_hostile(void **state)
+{
+    (void)state;
+    json_t *report = hostile_report();
+    char *html = render(report, "html", NULL);
+    char *access = section_of(html, "<section class=\"control\" id=\"access\"", "</main>");
+    assert_non_null(strstr(access, "before\xEF\xBF\xBD"
+                                   "after &lt;script&gt;|{code}"));
+    assert_non_null(strstr(access, "]]&gt;|`x`{code}&lt;b&gt;"));
+    assert_non_null(strstr(access, "<span class=\"principal\">before\xEF\xBF\xBD"
+                                   "after"));
+    free(access);
+    /* Rendering is deterministic. */
+    char *again = render(report, "html", NULL);
+    assert_string_equal(html, again);
+    free(again);
+    free(html);
+    char *md = render(report, "md", NULL);
+    assert_non_null(strstr(md, "before\xEF\xBF\xBD"
+                               "after \\<script\\>\\|\\{code\\}"));
+    free(md);
+    char *xml = render(report, "xml", NULL);
+    assert_non_null(strstr(xml, "before\xEF\xBF\xBD"
+                                "after &lt;script&gt;|{code}"));
+    free(xml);
     json_decref(report);
 }
 
@@ -756,6 +1091,12 @@ int main(void)
         cmocka_unit_test(test_markdown_sample),
         cmocka_unit_test(test_markdown_hostile),
         cmocka_unit_test(test_ticket_formats_hostile),
+        cmocka_unit_test(test_access_html),
+        cmocka_unit_test(test_activity_html),
+        cmocka_unit_test(test_sections_xml),
+        cmocka_unit_test(test_sections_markdown_confluence),
+        cmocka_unit_test(test_sections_absent),
+        cmocka_unit_test(test_sections_hostile),
         cmocka_unit_test(test_unknown_status_is_rejected),
         cmocka_unit_test(test_view_does_not_modify_report),
         cmocka_unit_test(test_user_templates_override),
