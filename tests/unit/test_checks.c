@@ -770,8 +770,9 @@ static struct control_result *key_policy_verdict(struct fixture *fx, const char 
     char policy[4096];
     json_t *document = json_loads(statements, 0, NULL);
     assert_non_null(document);
-    char *text = json_dumps(json_pack("{s:s, s:O}", "Version", "2012-10-17", "Statement", document),
-                            JSON_COMPACT);
+    json_t *full = json_pack("{s:s, s:O}", "Version", "2012-10-17", "Statement", document);
+    char *text = json_dumps(full, JSON_COMPACT);
+    json_decref(full);
     json_t *wrapped = json_pack("{s:s, s:s}", "PolicyName", "default", "Policy", text);
     char *out = json_dumps(wrapped, 0);
     snprintf(policy, sizeof(policy), "%s", out);
