@@ -1,6 +1,7 @@
 /* Table checks: encryption at rest (DDB-04), replicas (DDB-18), point-in-time recovery (DDB-19),
  * backups and deletion protection (DDB-20), tags (DDB-21), capacity (DDB-23) and client-side
- * encryption (DDB-24). Each reads the per-table evidence and fails closed when it is missing. */
+ * encryption (DDB-24). Each reads the per-table evidence and fails closed when it is missing;
+ * ages are measured against the evaluation's as-of date, never the clock. */
 #include "attestations.h"
 #include "catalog.h"
 #include "check.h"
@@ -298,6 +299,61 @@ int check_global_table_replication(struct check_context *ctx)
     return 0;
 }
 
+/* ---------------------------------------------------------------- timestamps */
+
+/* The UTC calendar day of an AWS timestamp as the CLI prints it: ISO 8601
+ * ("2026-10-01T03:12:44.310000+00:00", "…Z", or a bare date) or epoch seconds (a number, as
+ * the CLI prints with cli_timestamp_format = wire). Returns 0, or -1 if it is neither. */
+static int timestamp_day(const json_t *value, long *day)
+{
+    if (json_is_number(value)) {
+        double seconds = json_number_value(value);
+        if (seconds < 0 || seconds > 1e12)
+            return -1;
+        *day = (long)(seconds / 86400);
+        return 0;
+    }
+    const char *text = json_string_value(value);
+    char date[11];
+    if (!text || strlen(text) < 10)
+        return -1;
+    memcpy(date, text, 10);
+    date[10] = '\0';
+    if (date_parse(date, day) < 0)
+        return -1;
+    const char *p = text + 10;
+    if (!*p)
+        return 0;
+    int hour, minute, second, consumed = 0;
+    if ((*p != 'T' && *p != 't' && *p != ' ') ||
+        sscanf(p + 1, "%2d:%2d:%2d%n", &hour, &minute, &second, &consumed) != 3 || consumed != 8 ||
+        hour > 23 || minute > 59 || second > 60)
+        return -1;
+    p += 1 + consumed;
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            ;
+    int offset = 0; /* minutes east of UTC */
+    if (*p == '+' || *p == '-') {
+        int offset_hour, offset_minute, n = 0;
+        if (sscanf(p + 1, "%2d:%2d%n", &offset_hour, &offset_minute, &n) != 2 || n != 5 ||
+            offset_hour > 23 || offset_minute > 59)
+            return -1;
+        offset = (offset_hour * 60 + offset_minute) * (*p == '-' ? -1 : 1);
+        p += 1 + n;
+    } else if (*p == 'Z' || *p == 'z') {
+        p++;
+    }
+    if (*p)
+        return -1;
+    int minutes = hour * 60 + minute - offset;
+    if (minutes < 0)
+        (*day)--;
+    else if (minutes >= 24 * 60)
+        (*day)++;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- DDB-19 PITR */
 
 static int visit_pitr(struct check_context *ctx, const struct table_ref *table)
@@ -309,15 +365,41 @@ static int visit_pitr(struct check_context *ctx, const struct table_ref *table)
     static const char pointer[] =
         "/ContinuousBackupsDescription/PointInTimeRecoveryDescription/PointInTimeRecoveryStatus";
     const char *status = json_string_value(json_pointer_get(call->document, pointer));
+    static const char latest_pointer[] =
+        "/ContinuousBackupsDescription/PointInTimeRecoveryDescription/LatestRestorableDateTime";
     struct finding *f;
     json_t *days = json_pointer_get(
         call->document,
         "/ContinuousBackupsDescription/PointInTimeRecoveryDescription/RecoveryPeriodInDays");
-    if (status && !strcmp(status, "ENABLED") && json_is_integer(days))
+    /* LatestRestorableDateTime is normally minutes before the call; well before the as-of date
+     * it says continuous backups stopped keeping up (or the evidence is older than it looks). */
+    json_t *latest = json_pointer_get(call->document, latest_pointer);
+    long latest_day = 0, as_of_day = 0, lag = 0;
+    long max_lag = (long)check_param_int(ctx, "max_restore_lag_days", 1);
+    char latest_date[11] = "";
+    int latest_known = latest && !json_is_null(latest);
+    int latest_bad = latest_known && (timestamp_day(latest, &latest_day) < 0 ||
+                                      date_parse(ctx->as_of, &as_of_day) < 0);
+    if (latest_known && !latest_bad) {
+        date_format(latest_day, latest_date);
+        lag = as_of_day - latest_day;
+    }
+    int enabled = status && !strcmp(status, "ENABLED");
+    if (enabled && latest_bad)
+        f = result_add_finding(ctx->result, table->arn, STATUS_REVIEW,
+                               "point-in-time recovery is enabled, but its "
+                               "LatestRestorableDateTime cannot be read");
+    else if (enabled && latest_known && lag > max_lag)
+        f = result_add_finding(ctx->result, table->arn, STATUS_REVIEW,
+                               "point-in-time recovery is enabled, but the latest restorable time "
+                               "is %s, %ld days before %s (more than the %ld allowed): continuous "
+                               "backups may have stopped",
+                               latest_date, lag, ctx->as_of, max_lag);
+    else if (enabled && json_is_integer(days))
         f = result_add_finding(ctx->result, table->arn, STATUS_PASS,
                                "point-in-time recovery is enabled (%lld-day recovery period)",
                                (long long)json_integer_value(days));
-    else if (status && !strcmp(status, "ENABLED"))
+    else if (enabled)
         f = result_add_finding(ctx->result, table->arn, STATUS_PASS,
                                "point-in-time recovery is enabled");
     else if (status)
@@ -327,6 +409,8 @@ static int visit_pitr(struct check_context *ctx, const struct table_ref *table)
         f = result_add_finding(ctx->result, table->arn, STATUS_REVIEW,
                                "DescribeContinuousBackups does not state the PITR status");
     check_cite(ctx, f, call, pointer);
+    if (enabled && latest_known)
+        check_cite(ctx, f, call, latest_pointer);
     return 0;
 }
 
@@ -428,25 +512,77 @@ static int visit_backups(struct check_context *ctx, const struct table_ref *tabl
     char memo_key[96];
     snprintf(memo_key, sizeof(memo_key), "backup:%s", table->region);
     long backup_index = list_index_find(ctx, memo_key, table->arn, "");
+    json_t *entry = backup_index >= 0 ? json_array_get(json_object_get(backup->document, "Results"),
+                                                       (size_t)backup_index)
+                                      : NULL;
+    /* How recent AWS Backup's newest recovery point is (LastBackupTime: ListProtectedResources
+     * lists only resources it has backed up, each with its latest backup). A plan that stopped
+     * running still lists the table, so the age decides, against the as-of date. */
+    enum { NO_BACKUP, CURRENT, STALE, UNDATED, FUTURE, PLANNED } recency = NO_BACKUP;
+    long max_age = (long)check_param_int(ctx, "max_backup_age_days", 7);
+    long backup_day = 0, as_of_day = 0, age = 0;
+    char backup_date[11] = "", pointer[96];
+    if (entry && backup->locations) {
+        /* Evidence from a template (cfn_evidence.c): a BackupSelection says a plan will back
+         * the table up; no backup can exist before deployment, so there is no age to judge. */
+        recency = PLANNED;
+    } else if (entry) {
+        json_t *last = json_object_get(entry, "LastBackupTime");
+        if (timestamp_day(last, &backup_day) < 0 || date_parse(ctx->as_of, &as_of_day) < 0) {
+            recency = UNDATED;
+        } else {
+            date_format(backup_day, backup_date);
+            age = as_of_day - backup_day;
+            recency = age < 0 ? FUTURE : age > max_age ? STALE : CURRENT;
+        }
+    }
     struct finding *f;
-    if (deletion_protected && backup_index >= 0)
+    if (!deletion_protected) {
+        f = result_add_finding(ctx->result, table->arn, STATUS_REMEDIATE,
+                               "deletion protection is off%s%s%s",
+                               recency == NO_BACKUP ? " and no AWS Backup plan protects the table"
+                               : *backup_date ? " (AWS Backup's newest recovery point is from "
+                                              : " (AWS Backup protects the table)",
+                               backup_date, *backup_date ? ")" : "");
+    } else if (recency == CURRENT) {
         f = result_add_finding(ctx->result, table->arn, STATUS_PASS,
-                               "deletion protection is on and AWS Backup protects the table");
-    else if (deletion_protected)
+                               "deletion protection is on and AWS Backup's newest recovery point "
+                               "is from %s, %ld day%s before %s (at most %ld allowed)",
+                               backup_date, age, age == 1 ? "" : "s", ctx->as_of, max_age);
+    } else if (recency == PLANNED) {
+        f = result_add_finding(ctx->result, table->arn, STATUS_PASS,
+                               "deletion protection is on and an AWS Backup plan selects the "
+                               "table (no backup exists before deployment)");
+    } else if (recency == STALE) {
+        f = result_add_finding(ctx->result, table->arn, STATUS_REVIEW,
+                               "deletion protection is on, but AWS Backup's newest recovery point "
+                               "is from %s, %ld days before %s (more than the %ld allowed): the "
+                               "backup plan may have stopped; confirm how the table is backed up",
+                               backup_date, age, ctx->as_of, max_age);
+    } else if (recency == FUTURE) {
+        f = result_add_finding(ctx->result, table->arn, STATUS_REVIEW,
+                               "deletion protection is on, but AWS Backup's newest recovery point "
+                               "is dated %s, after the as-of date %s",
+                               backup_date, ctx->as_of);
+    } else if (recency == UNDATED) {
+        f = result_add_finding(ctx->result, table->arn, STATUS_REVIEW,
+                               "deletion protection is on and AWS Backup lists the table, but "
+                               "without a readable LastBackupTime: the age of its newest backup "
+                               "is unknown");
+    } else {
         /* Backups may exist outside AWS Backup (on-demand backups, exports): not proven absent. */
         f = result_add_finding(ctx->result, table->arn, STATUS_REVIEW,
                                "deletion protection is on, but no AWS Backup plan protects the "
                                "table: confirm how it is backed up");
-    else
-        f = result_add_finding(ctx->result, table->arn, STATUS_REMEDIATE,
-                               "deletion protection is off%s",
-                               backup_index >= 0 ? " (AWS Backup protects the table)"
-                                                 : " and no AWS Backup plan protects the table");
+    }
     check_cite(ctx, f, describe, "/Table/DeletionProtectionEnabled");
     if (backup_index >= 0) {
-        char pointer[64];
         snprintf(pointer, sizeof(pointer), "/Results/%ld/ResourceArn", backup_index);
         check_cite(ctx, f, backup, pointer);
+        if (recency != PLANNED) {
+            snprintf(pointer, sizeof(pointer), "/Results/%ld/LastBackupTime", backup_index);
+            check_cite(ctx, f, backup, pointer);
+        }
     } else {
         check_cite(ctx, f, backup, "/Results");
     }
@@ -521,6 +657,28 @@ static long find_scalable_target(struct check_context *ctx, const char *region,
     return list_index_find(ctx, memo_key, resource_id, dimension);
 }
 
+/* Whether Application Auto Scaling may add capacity to a scalable target: its SuspendedState
+ * (https://docs.aws.amazon.com/autoscaling/application/userguide/application-auto-scaling-
+ * suspend-resume-scaling.html) with DynamicScalingOutSuspended true means scaling policies no
+ * longer raise capacity, so a surge throttles. Scale-in and scheduled scaling do not add
+ * capacity under load and are not judged. 1 suspended, 0 not, -1 unreadable (fail closed). */
+static int scale_out_suspended(const struct evidence_call *scaling, long position)
+{
+    json_t *target =
+        json_array_get(json_object_get(scaling->document, "ScalableTargets"), (size_t)position);
+    json_t *state = json_object_get(target, "SuspendedState");
+    if (!state || json_is_null(state))
+        return 0;
+    if (!json_is_object(state))
+        return -1;
+    json_t *out = json_object_get(state, "DynamicScalingOutSuspended");
+    if (!out || json_is_null(out))
+        return 0;
+    if (!json_is_boolean(out))
+        return -1;
+    return json_is_true(out);
+}
+
 static int visit_capacity(struct check_context *ctx, const struct table_ref *table)
 {
     const struct evidence_call *describe =
@@ -559,19 +717,39 @@ static int visit_capacity(struct check_context *ctx, const struct table_ref *tab
             continue;
         char index_id[600];
         snprintf(index_id, sizeof(index_id), "table/%s/index/%s", table->name, index);
-        if (find_scalable_target(ctx, table->region, index_id, "dynamodb:index:ReadCapacityUnits") <
-                0 ||
-            find_scalable_target(ctx, table->region, index_id,
-                                 "dynamodb:index:WriteCapacityUnits") < 0) {
-            int n = snprintf(unscaled + used, sizeof(unscaled) - used, "%s%s",
-                             gsi_missing ? ", " : "", index);
+        long index_read =
+            find_scalable_target(ctx, table->region, index_id, "dynamodb:index:ReadCapacityUnits");
+        long index_write =
+            find_scalable_target(ctx, table->region, index_id, "dynamodb:index:WriteCapacityUnits");
+        int index_suspended = index_read >= 0 && index_write >= 0 &&
+                              (scale_out_suspended(scaling, index_read) != 0 ||
+                               scale_out_suspended(scaling, index_write) != 0);
+        if (index_read < 0 || index_write < 0 || index_suspended) {
+            int n = snprintf(unscaled + used, sizeof(unscaled) - used, "%s%s%s",
+                             gsi_missing ? ", " : "", index,
+                             index_suspended ? " (scaling out suspended or unreadable)" : "");
             if (n > 0 && (size_t)n < sizeof(unscaled) - used)
                 used += (size_t)n;
             gsi_missing++;
         }
     }
+    int read_suspended = read >= 0 ? scale_out_suspended(scaling, read) : 0;
+    int write_suspended = write >= 0 ? scale_out_suspended(scaling, write) : 0;
     struct finding *f;
-    if (read >= 0 && write >= 0 && gsi_missing)
+    if (read >= 0 && write >= 0 && (read_suspended > 0 || write_suspended > 0))
+        f = result_add_finding(ctx->result, table->arn, STATUS_REMEDIATE,
+                               "provisioned capacity whose auto scaling for %s is suspended "
+                               "(SuspendedState.DynamicScalingOutSuspended): capacity cannot grow "
+                               "with traffic",
+                               read_suspended > 0 && write_suspended > 0 ? "reads and writes"
+                               : read_suspended > 0                      ? "reads"
+                                                                         : "writes");
+    else if (read >= 0 && write >= 0 && (read_suspended < 0 || write_suspended < 0))
+        f = result_add_finding(ctx->result, table->arn, STATUS_REVIEW,
+                               "the scalable target for %s has a SuspendedState that cannot be "
+                               "read: whether it scales out is unknown",
+                               read_suspended < 0 ? "reads" : "writes");
+    else if (read >= 0 && write >= 0 && gsi_missing)
         f = result_add_finding(ctx->result, table->arn, STATUS_REVIEW,
                                "the table auto scales, but global secondary index%s %s do%s not",
                                gsi_missing > 1 ? "es" : "", unscaled, gsi_missing > 1 ? "" : "es");
@@ -588,11 +766,13 @@ static int visit_capacity(struct check_context *ctx, const struct table_ref *tab
                mode ? "/Table/BillingModeSummary/BillingMode" : "/Table/ProvisionedThroughput");
     char pointer[64];
     if (read >= 0) {
-        snprintf(pointer, sizeof(pointer), "/ScalableTargets/%ld/ScalableDimension", read);
+        snprintf(pointer, sizeof(pointer), "/ScalableTargets/%ld/%s", read,
+                 read_suspended ? "SuspendedState" : "ScalableDimension");
         check_cite(ctx, f, scaling, pointer);
     }
     if (write >= 0) {
-        snprintf(pointer, sizeof(pointer), "/ScalableTargets/%ld/ScalableDimension", write);
+        snprintf(pointer, sizeof(pointer), "/ScalableTargets/%ld/%s", write,
+                 write_suspended ? "SuspendedState" : "ScalableDimension");
         check_cite(ctx, f, scaling, pointer);
     }
     if (read < 0 || write < 0)

@@ -50,7 +50,8 @@ static void base(struct fixture *fx)
             "\\\"Resource\\\": \\\"*\\\"}]}\"}");
     fx_call(fx, R, "backup", "ListProtectedResources", NULL,
             "{\"Results\": [{\"ResourceArn\": \"" TABLE_ARN
-            "\", \"ResourceType\": \"DynamoDB\"}]}");
+            "\", \"ResourceType\": \"DynamoDB\", \"LastBackupTime\": "
+            "\"2026-09-30T03:12:44.310000+00:00\"}]}");
     fx_call(fx, R, "ec2", "DescribeVpcs", NULL, "{\"Vpcs\": [{\"VpcId\": \"vpc-1\"}]}");
     fx_call(fx, R, "ec2", "DescribeVpcEndpoints", NULL,
             "{\"VpcEndpoints\": [{\"VpcEndpointId\": \"vpce-1\", \"VpcEndpointType\": "
@@ -893,6 +894,197 @@ static void key_policy_users_administrators_and_openings(void **state)
     fx_free(&fx);
 }
 
+/* ---- DDB-19, 20, 23: how recent the backups are, and suspended scaling ---- */
+
+/* ListProtectedResources naming t1 with this LastBackupTime (a JSON value, quoted or not). */
+static void protected_backup(struct fixture *fx, const char *last_backup_time)
+{
+    char text[1024];
+    snprintf(text, sizeof(text),
+             "{\"Results\": [{\"ResourceArn\": \"" TABLE_ARN "\", \"ResourceType\": "
+             "\"DynamoDB\", \"LastRecoveryPointArn\": \"arn:aws:backup:eu-west-1:111122223333:"
+             "recovery-point:rp-1\"%s%s}]}",
+             last_backup_time ? ", \"LastBackupTime\": " : "",
+             last_backup_time ? last_backup_time : "");
+    fx_call(fx, R, "backup", "ListProtectedResources", NULL, text);
+}
+
+/* The finding cites `pointer` of some evidence document. */
+static int cites(const struct finding *f, const char *pointer)
+{
+    size_t i;
+    json_t *item;
+    if (!f)
+        return 0;
+    json_array_foreach(f->evidence, i, item)
+    {
+        const char *cited = json_string_value(json_object_get(item, "pointer"));
+        if (cited && strcmp(cited, pointer) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static void backup_recency_decides_the_pass(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    /* The as-of date is 2026-10-01; the catalog allows 7 days. */
+    base(&fx);
+    protected_backup(&fx, "\"2026-09-24T23:59:59.000000+00:00\"");
+    struct control_result *r = fx_evaluate(&fx, "DDB-20", NULL);
+    fx_expect(r, "table/t1", STATUS_PASS, "newest recovery point is from 2026-09-24, 7 days");
+    assert_true(cites(fx_finding(r, "table/t1"), "/Results/0/LastBackupTime"));
+    fx_free(&fx);
+
+    /* Eight days old: the plan may have stopped, so no Pass; the date is named and cited. */
+    base(&fx);
+    protected_backup(&fx, "\"2026-09-23T10:00:00.000000+00:00\"");
+    r = fx_evaluate(&fx, "DDB-20", NULL);
+    fx_expect(r, "table/t1", STATUS_REVIEW, "from 2026-09-23, 8 days before 2026-10-01");
+    assert_true(cites(fx_finding(r, "table/t1"), "/Results/0/LastBackupTime"));
+    fx_free(&fx);
+
+    /* The as-of date, not the clock, measures the age: the same backup is current on an
+     * earlier as-of date. */
+    base(&fx);
+    protected_backup(&fx, "\"2026-09-23T10:00:00.000000+00:00\"");
+    fx_expect(fx_evaluate(&fx, "DDB-20", "2026-09-28"), "table/t1", STATUS_PASS, "5 days");
+    fx_free(&fx);
+
+    /* A time zone offset moves the backup to its UTC day; epoch seconds are read too. */
+    base(&fx);
+    protected_backup(&fx, "\"2026-09-24T22:00:00-03:00\"");
+    fx_expect(fx_evaluate(&fx, "DDB-20", NULL), "table/t1", STATUS_PASS, "from 2026-09-25");
+    fx_free(&fx);
+    base(&fx);
+    protected_backup(&fx, "1790000000.5"); /* 2026-09-21T14:13:20Z */
+    fx_expect(fx_evaluate(&fx, "DDB-20", NULL), "table/t1", STATUS_REVIEW, "from 2026-09-21");
+    fx_free(&fx);
+
+    /* No date, an unreadable one, or one after the as-of date: fail closed. */
+    base(&fx);
+    protected_backup(&fx, NULL);
+    fx_expect(fx_evaluate(&fx, "DDB-20", NULL), "table/t1", STATUS_REVIEW, "LastBackupTime");
+    fx_free(&fx);
+    base(&fx);
+    protected_backup(&fx, "\"yesterday\"");
+    fx_expect(fx_evaluate(&fx, "DDB-20", NULL), "table/t1", STATUS_REVIEW, "LastBackupTime");
+    fx_free(&fx);
+    base(&fx);
+    protected_backup(&fx, "\"2026-10-05T00:00:00Z\"");
+    fx_expect(fx_evaluate(&fx, "DDB-20", NULL), "table/t1", STATUS_REVIEW,
+              "dated 2026-10-05, after the as-of date");
+    fx_free(&fx);
+
+    /* Deletion protection off stays Remediate and still names the newest backup. */
+    base(&fx);
+    protected_backup(&fx, "\"2026-09-01T00:00:00Z\"");
+    fx_call(&fx, R, "dynamodb", "DescribeTable", "t1",
+            "{\"Table\": {\"TableName\": \"t1\", \"DeletionProtectionEnabled\": false}}");
+    fx_expect(fx_evaluate(&fx, "DDB-20", NULL), "table/t1", STATUS_REMEDIATE,
+              "deletion protection is off (AWS Backup's newest recovery point is from 2026-09-01)");
+    fx_free(&fx);
+}
+
+static void pitr_latest_restorable_time(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    static const char *const shape =
+        "{\"ContinuousBackupsDescription\": {\"ContinuousBackupsStatus\": \"ENABLED\", "
+        "\"PointInTimeRecoveryDescription\": {\"PointInTimeRecoveryStatus\": \"%s\", "
+        "\"RecoveryPeriodInDays\": 35, \"EarliestRestorableDateTime\": "
+        "\"2026-08-27T09:25:00+00:00\", \"LatestRestorableDateTime\": %s}}}";
+    char text[1024];
+    /* Minutes before collection: Pass. */
+    base(&fx);
+    snprintf(text, sizeof(text), shape, "ENABLED", "\"2026-10-01T09:25:00.000000+00:00\"");
+    fx_call(&fx, R, "dynamodb", "DescribeContinuousBackups", "t1", text);
+    struct control_result *r = fx_evaluate(&fx, "DDB-19", NULL);
+    fx_expect(r, "table/t1", STATUS_PASS, "35-day recovery period");
+    assert_true(cites(fx_finding(r, "table/t1"),
+                      "/ContinuousBackupsDescription/PointInTimeRecoveryDescription/"
+                      "LatestRestorableDateTime"));
+    fx_free(&fx);
+    /* Enabled, but nothing restorable after 2026-09-20: Review, naming the date. */
+    base(&fx);
+    snprintf(text, sizeof(text), shape, "ENABLED", "\"2026-09-20T00:00:00Z\"");
+    fx_call(&fx, R, "dynamodb", "DescribeContinuousBackups", "t1", text);
+    fx_expect(fx_evaluate(&fx, "DDB-19", NULL), "table/t1", STATUS_REVIEW,
+              "latest restorable time is 2026-09-20, 11 days before 2026-10-01");
+    fx_free(&fx);
+    /* Unreadable: Review. Disabled: Remediate whatever the dates say. */
+    base(&fx);
+    snprintf(text, sizeof(text), shape, "ENABLED", "true");
+    fx_call(&fx, R, "dynamodb", "DescribeContinuousBackups", "t1", text);
+    fx_expect(fx_evaluate(&fx, "DDB-19", NULL), "table/t1", STATUS_REVIEW, "cannot be read");
+    fx_free(&fx);
+    base(&fx);
+    snprintf(text, sizeof(text), shape, "DISABLED", "\"2026-10-01T09:25:00Z\"");
+    fx_call(&fx, R, "dynamodb", "DescribeContinuousBackups", "t1", text);
+    fx_expect(fx_evaluate(&fx, "DDB-19", NULL), "table/t1", STATUS_REMEDIATE, "DISABLED");
+    fx_free(&fx);
+}
+
+/* Provisioned t1 with read and write scalable targets carrying these SuspendedState values
+ * (JSON, or NULL for none). */
+static void scaled_table(struct fixture *fx, const char *read_state, const char *write_state)
+{
+    char text[2048];
+    fx_call(fx, R, "dynamodb", "DescribeTable", "t1", describe_table(SSE_CMK, NULL, NULL));
+    snprintf(text, sizeof(text),
+             "{\"ScalableTargets\": [{\"ServiceNamespace\": \"dynamodb\", \"ResourceId\": "
+             "\"table/t1\", \"ScalableDimension\": \"dynamodb:table:ReadCapacityUnits\", "
+             "\"MinCapacity\": 1, \"MaxCapacity\": 10%s%s}, {\"ServiceNamespace\": "
+             "\"dynamodb\", \"ResourceId\": \"table/t1\", \"ScalableDimension\": "
+             "\"dynamodb:table:WriteCapacityUnits\", \"MinCapacity\": 1, \"MaxCapacity\": "
+             "10%s%s}]}",
+             read_state ? ", \"SuspendedState\": " : "", read_state ? read_state : "",
+             write_state ? ", \"SuspendedState\": " : "", write_state ? write_state : "");
+    fx_call(fx, R, "application-autoscaling", "DescribeScalableTargets", NULL, text);
+}
+
+static void suspended_scaling_is_not_scaling(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    static const char running[] =
+        "{\"DynamicScalingInSuspended\": true, \"DynamicScalingOutSuspended\": false, "
+        "\"ScheduledScalingSuspended\": true}";
+    static const char out_suspended[] =
+        "{\"DynamicScalingInSuspended\": false, \"DynamicScalingOutSuspended\": true, "
+        "\"ScheduledScalingSuspended\": false}";
+    /* Scale-in or scheduled scaling suspended still scales out under load: Pass. */
+    base(&fx);
+    scaled_table(&fx, running, NULL);
+    fx_expect(fx_evaluate(&fx, "DDB-23", NULL), "table/t1", STATUS_PASS,
+              "auto scaling for reads and writes");
+    fx_free(&fx);
+    /* Scale-out suspended on writes: Remediate, citing the state. */
+    base(&fx);
+    scaled_table(&fx, NULL, out_suspended);
+    struct control_result *r = fx_evaluate(&fx, "DDB-23", NULL);
+    fx_expect(r, "table/t1", STATUS_REMEDIATE, "auto scaling for writes is suspended");
+    assert_true(cites(fx_finding(r, "table/t1"), "/ScalableTargets/1/SuspendedState"));
+    fx_free(&fx);
+    base(&fx);
+    scaled_table(&fx, out_suspended, out_suspended);
+    fx_expect(fx_evaluate(&fx, "DDB-23", NULL), "table/t1", STATUS_REMEDIATE,
+              "reads and writes is suspended");
+    fx_free(&fx);
+    /* A state that cannot be read: Review. */
+    base(&fx);
+    scaled_table(&fx, "{\"DynamicScalingOutSuspended\": \"yes\"}", NULL);
+    fx_expect(fx_evaluate(&fx, "DDB-23", NULL), "table/t1", STATUS_REVIEW,
+              "SuspendedState that cannot be read");
+    fx_free(&fx);
+    base(&fx);
+    scaled_table(&fx, NULL, "[true]");
+    fx_expect(fx_evaluate(&fx, "DDB-23", NULL), "table/t1", STATUS_REVIEW, "for writes");
+    fx_free(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -927,6 +1119,9 @@ int main(void)
         cmocka_unit_test(deletion_protection_not_stated_is_review),
         cmocka_unit_test(key_policies_for_provider_access),
         cmocka_unit_test(key_policy_users_administrators_and_openings),
+        cmocka_unit_test(backup_recency_decides_the_pass),
+        cmocka_unit_test(pitr_latest_restorable_time),
+        cmocka_unit_test(suspended_scaling_is_not_scaling),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
