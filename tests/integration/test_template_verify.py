@@ -8,10 +8,14 @@
 - a template that is gone fails, naming it;
 - --template with the wrong list or without the --parameters the report used fails;
 - one changed byte in any packet file fails, naming the file; a file added to the packet fails;
-- --evidence on a template packet, and --parameters without --template, are usage errors.
+- a location in a template whose SHA-256 the report records nowhere fails;
+- --evidence on a template packet, --template on a snapshot packet, and --parameters without
+  --template are usage errors.
 
 Exit 0 on success, 1 on any failure, 77 when the binary is not built."""
 
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -47,6 +51,21 @@ def flip(path, offset):
         byte = f.read(1)
         f.seek(offset)
         f.write(bytes([byte[0] ^ 1]))
+
+
+def rewrite(packet, name, data):
+    """Replaces a packet file and updates packet.json to match, so only the content is judged."""
+    with open(os.path.join(packet, name), "wb") as f:
+        f.write(data)
+    index_path = os.path.join(packet, "packet.json")
+    with open(index_path) as f:
+        index = json.load(f)
+    for entry in index["files"]:
+        if entry["path"] == name:
+            entry["sha256"] = hashlib.sha256(data).hexdigest()
+            entry["size"] = len(data)
+    with open(index_path, "w") as f:
+        f.write(json.dumps(index, indent=2) + "\n")
 
 
 TEMPLATES = ["cfn/tables.yaml", "cfn/global.json"]
@@ -152,6 +171,36 @@ def main():
         os.remove(os.path.join(packet, "notes.txt"))
         result = run(["verify", "packet"], work)
         check(result.returncode == 0, "the restored packet verifies again", result.stderr)
+
+        # A location in a template whose SHA-256 the report records nowhere cannot be checked
+        # without --template: verify says so instead of passing. (report.json and packet.json
+        # are rewritten together, as someone editing the packet would.)
+        report_path = os.path.join(packet, "report.json")
+        with open(report_path, "rb") as f:
+            original_report = f.read()
+        report = json.loads(original_report)
+        item = next(e for c in report["controls"] for fi in c["findings"] for e in fi["evidence"]
+                    if "location" in e)
+        item["location"]["file"] = "cfn/unrecorded.yaml"
+        shutil.copy(os.path.join(work, TEMPLATES[0]), os.path.join(work, "cfn/unrecorded.yaml"))
+        rewrite(packet, "report.json", (json.dumps(report, indent=2) + "\n").encode())
+        result = run(["verify", "packet"], work)
+        check(result.returncode == 3 and "cfn/unrecorded.yaml" in result.stderr
+              and "records no SHA-256" in result.stderr,
+              "a location in a template with no recorded SHA-256 fails verify", result.stderr)
+        rewrite(packet, "report.json", original_report)
+        result = run(["verify", "packet"], work)
+        check(result.returncode == 0, "the restored report verifies again", result.stderr)
+
+        # --template on a packet made from a snapshot is a usage error.
+        shutil.copytree(os.path.join(SOURCE, "evidence", "sample"),
+                        os.path.join(work, "evidence", "sample"))
+        made = run(["report", "--evidence", "evidence/sample", "--out", "output/sample",
+                    "--format", "json"], work)
+        check(made.returncode == 0, "report writes a snapshot packet", made.stderr)
+        result = run(["verify", "output/sample", "--template", TEMPLATES[0]], work)
+        check(result.returncode == 2 and "evidence snapshot" in result.stderr,
+              "--template on a snapshot packet is a usage error", result.stderr)
 
         # Usage errors.
         result = run(["verify", "packet", "--evidence", "cfn"], work)
