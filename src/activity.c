@@ -35,6 +35,7 @@ struct activity {
     json_int_t after_period;
     json_int_t without_time;
     json_int_t policy_writes_without_dynamodb;
+    int kms_keys_only;
 };
 
 /* --- small helpers over events ------------------------------------------------------------ */
@@ -569,7 +570,7 @@ static int add_kms(struct activity *activity, json_t *event, const struct cloudt
     }
     if (!is_one_of(name, kms_usage_names))
         return 0;
-    if (activity->kms_key_count && !key_watched(activity, key))
+    if ((activity->kms_key_count || activity->kms_keys_only) && !key_watched(activity, key))
         return 0;
     const char *names[] = {"key", "principal_arn", "operation", "via_service", "error_code"};
     const char *values[] = {key, principal_of(event), name, via_service(event),
@@ -750,6 +751,8 @@ int activity_new(struct activity **out, const struct activity_options *options,
              activity->key_usage && activity->weak_tls && activity->not_via_endpoint &&
              activity->access_denied && activity->tls_versions && activity->network &&
              activity->by_source;
+    if (options)
+        activity->kms_keys_only = options->kms_keys_only;
     if (ok && options && options->kms_key_count) {
         activity->kms_keys = calloc(options->kms_key_count, sizeof(char *));
         ok = activity->kms_keys != NULL;

@@ -17,6 +17,8 @@ struct activity_options {
     const char *period_end;      /* "YYYY-MM-DD", inclusive, UTC; NULL = no upper bound */
     const char *const *kms_keys; /* key ARNs (or key ids) whose usage is reported; none = all */
     size_t kms_key_count;
+    int kms_keys_only; /* with no kms_keys: report no key's usage (an account whose tables use
+                          no KMS key of their own has none to watch), instead of every key's */
 };
 
 struct activity;
