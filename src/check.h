@@ -23,6 +23,11 @@ struct check_context {
     struct control_result *result;
     const struct results *results; /* controls evaluated before this one (derived checks) */
     struct check_memo *memo;       /* owned by the evaluator; NULL means no caching */
+    /* CloudTrail activity of the period (report.json's "activity", docs/cloudtrail.md), or NULL
+     * with activity_absent saying why; both NULL: activity is not part of this evaluation
+     * (checks_activity.h). */
+    json_t *activity;
+    const char *activity_absent;
 };
 
 struct check {

@@ -1,6 +1,7 @@
 /* `ddbaudit run` and `ddbaudit report`: load the catalog, the evidence snapshot, exceptions and
  * attestations; evaluate; write the packet. `run` will also collect live evidence when no
  * --evidence is given (the collector's issue); until then both read a snapshot. */
+#include "activity_sources.h"
 #include "attestations.h"
 #include "catalog.h"
 #include "cfn_evidence.h"
@@ -43,7 +44,15 @@ struct report_options {
     const char *regions;
     const char *profile;
     const char *snapshot_dir;
+    /* CloudTrail activity (docs/cloudtrail.md): --cloudtrail-dir values, each a comma list. */
+    const char *cloudtrail_dirs[64];
+    size_t cloudtrail_dir_count;
+    char period[32]; /* --period A..B, split at the dots: "A\0.B" */
+    const char *period_start;
+    const char *period_end;
 };
+
+enum { OPTION_CLOUDTRAIL_DIR = 1000, OPTION_PERIOD };
 
 static const struct option long_options[] = {
     {"evidence", required_argument, NULL, 'e'},
@@ -62,8 +71,29 @@ static const struct option long_options[] = {
     {"regions", required_argument, NULL, 'R'},
     {"profile", required_argument, NULL, 'p'},
     {"snapshot", required_argument, NULL, 'S'},
+    {"cloudtrail-dir", required_argument, NULL, OPTION_CLOUDTRAIL_DIR},
+    {"period", required_argument, NULL, OPTION_PERIOD},
     {NULL, 0, NULL, 0},
 };
+
+/* "YYYY-MM-DD..YYYY-MM-DD", both ends real dates, start not after end. */
+static int parse_period(struct report_options *o, const char *value, struct diagnostics *d)
+{
+    const char *dots = strstr(value, "..");
+    size_t len = strlen(value);
+    long start, end;
+    if (!dots || len >= sizeof(o->period))
+        return diag_error(d, DDB_EUSAGE, "--period '%s': expected YYYY-MM-DD..YYYY-MM-DD", value);
+    memcpy(o->period, value, len + 1);
+    o->period[dots - value] = '\0';
+    o->period_start = o->period;
+    o->period_end = o->period + (dots - value) + 2;
+    if (date_parse(o->period_start, &start) < 0 || date_parse(o->period_end, &end) < 0)
+        return diag_error(d, DDB_EUSAGE, "--period '%s': expected YYYY-MM-DD..YYYY-MM-DD", value);
+    if (start > end)
+        return diag_error(d, DDB_EUSAGE, "--period '%s': the start is after the end", value);
+    return 0;
+}
 
 static int parse_options(struct report_options *o, int argc, char **argv, struct diagnostics *d)
 {
@@ -124,6 +154,18 @@ static int parse_options(struct report_options *o, int argc, char **argv, struct
         case 'P':
             o->cfn_parameters = optarg;
             break;
+        case OPTION_CLOUDTRAIL_DIR:
+            if (o->cloudtrail_dir_count ==
+                sizeof(o->cloudtrail_dirs) / sizeof(o->cloudtrail_dirs[0]))
+                return diag_error(d, DDB_EUSAGE, "too many --cloudtrail-dir options (at most 64)");
+            o->cloudtrail_dirs[o->cloudtrail_dir_count++] = optarg;
+            break;
+        case OPTION_PERIOD: {
+            int rc = parse_period(o, optarg, d);
+            if (rc < 0)
+                return rc;
+            break;
+        }
         default:
             return diag_error(d, DDB_EUSAGE, "unknown or incomplete option '%s'", argv[optind - 1]);
         }
@@ -215,6 +257,46 @@ static int collect_live(char **dir, const struct report_options *o, struct diagn
     return rc;
 }
 
+/* The CloudTrail activity of the period (--period, else the snapshot's) from the snapshot's
+ * LookupEvents evidence and --cloudtrail-dir; *activity NULL with *absent saying why when there
+ * is none. */
+static int build_activity(json_t **activity, const char **absent, const struct report_options *o,
+                          const struct evidence_snapshot *snapshot, struct diagnostics *d)
+{
+    const char *dirs[1024];
+    size_t count = 0;
+    char *lists[64] = {NULL};
+    int error = 0;
+    for (size_t i = 0; i < o->cloudtrail_dir_count && !error; i++) {
+        if (!(lists[i] = strdup(o->cloudtrail_dirs[i]))) {
+            error = diag_error(d, DDB_ERUNTIME, "out of memory");
+            break;
+        }
+        for (char *item = lists[i], *comma; item; item = comma) {
+            if ((comma = strchr(item, ',')))
+                *comma++ = '\0';
+            if (!*item)
+                continue;
+            if (count == sizeof(dirs) / sizeof(dirs[0])) {
+                error = diag_error(d, DDB_EUSAGE, "too many --cloudtrail-dir paths");
+                break;
+            }
+            dirs[count++] = item;
+        }
+    }
+    struct activity_sources_options options = {
+        .dirs = dirs,
+        .dir_count = count,
+        .period_start = o->period_start ? o->period_start : snapshot->period_start,
+        .period_end = o->period_start ? o->period_end : snapshot->period_end,
+    };
+    if (!error)
+        error = activity_sources_build(activity, absent, &options, snapshot, d);
+    for (size_t i = 0; i < o->cloudtrail_dir_count; i++)
+        free(lists[i]);
+    return error;
+}
+
 static int run_report(int argc, char **argv, struct diagnostics *d, int live_allowed)
 {
     struct report_options o;
@@ -225,6 +307,9 @@ static int run_report(int argc, char **argv, struct diagnostics *d, int live_all
         return diag_error(d, DDB_EUSAGE, "--template and --evidence cannot be combined");
     if (o.cfn_parameters && !o.cfn_template_count)
         return diag_error(d, DDB_EUSAGE, "--parameters goes with --template");
+    if (o.cfn_template_count && (o.cloudtrail_dir_count || o.period_start))
+        return diag_error(d, DDB_EUSAGE,
+                          "--cloudtrail-dir and --period judge a deployed account, not --template");
     if ((o.regions || o.profile || o.snapshot_dir) && (o.evidence || !live_allowed))
         return diag_error(d, DDB_EUSAGE,
                           "--regions, --profile and --snapshot are for `run` without --evidence");
@@ -242,6 +327,8 @@ static int run_report(int argc, char **argv, struct diagnostics *d, int live_all
     struct exception_set *exceptions = NULL;
     struct attestation_set *attestations = NULL;
     struct results *results = NULL;
+    json_t *activity = NULL;
+    const char *activity_absent = NULL;
     char *controls_dir = o.controls ? strdup(o.controls) : resources_path("controls");
     char *exceptions_file = input_file(o.exceptions, o.evidence, "exceptions.yaml");
     char *attestations_file = input_file(o.attestations, o.evidence, "attestations.yaml");
@@ -269,16 +356,22 @@ static int run_report(int argc, char **argv, struct diagnostics *d, int live_all
         error = error ? error : rc;
     if (error < 0)
         goto done;
+    if (!o.cfn_template_count &&
+        (error = build_activity(&activity, &activity_absent, &o, snapshot, d)) < 0)
+        goto done;
     /* "Today" is the collection date unless fixed: reports are reproducible from their inputs. */
     snprintf(as_of, sizeof(as_of), "%.10s", o.as_of ? o.as_of : snapshot->collected_at);
-    struct evaluation_inputs in = {catalog,
-                                   snapshot,
-                                   exceptions,
-                                   attestations,
-                                   as_of,
-                                   o.control,
-                                   o.cfn_template_count ? EVIDENCE_FROM_TEMPLATE
-                                                        : EVIDENCE_FROM_SNAPSHOT};
+    struct evaluation_inputs in = {
+        .catalog = catalog,
+        .evidence = snapshot,
+        .exceptions = exceptions,
+        .attestations = attestations,
+        .as_of = as_of,
+        .only_control = o.control,
+        .source = o.cfn_template_count ? EVIDENCE_FROM_TEMPLATE : EVIDENCE_FROM_SNAPSHOT,
+        .activity = activity,
+        .activity_absent = activity_absent,
+    };
     if ((error = evaluate(&results, &in, d)) < 0)
         goto done;
     struct report_inputs inputs = {
@@ -302,6 +395,7 @@ static int run_report(int argc, char **argv, struct diagnostics *d, int live_all
     if (fails(results, o.fail_on))
         error = DDB_EFINDINGS;
 done:
+    json_decref(activity);
     results_free(results);
     attestations_free(attestations);
     exceptions_free(exceptions);
@@ -342,7 +436,12 @@ static int exec_report(int argc, char **argv, struct diagnostics *d)
     "  --template FILE       judge a CloudFormation/SAM template before deployment instead of\n"   \
     "                        a snapshot (repeatable; docs/templates.md)\n"                         \
     "  --parameters FILE     template parameter values ([{ParameterKey, ParameterValue}] or\n"     \
-    "                        {Key: Value}; AWS::Region and AWS::AccountId set the placeholders)\n"
+    "                        {Key: Value}; AWS::Region and AWS::AccountId set the placeholders)\n" \
+    "  --cloudtrail-dir DIR  CloudTrail log files as delivered to S3 (.json.gz or .json; a\n"      \
+    "                        directory or file; repeatable or a comma list; extract tarballs\n"    \
+    "                        first), scanned with the snapshot's LookupEvents evidence\n"          \
+    "  --period A..B         audit period for CloudTrail activity, YYYY-MM-DD..YYYY-MM-DD\n"       \
+    "                        (default: the snapshot's period)\n"
 
 const struct command command_run = {
     .name = "run",

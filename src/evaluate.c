@@ -136,6 +136,8 @@ static int run_control(struct control_result *result, const struct check *check,
         .result = result,
         .results = so_far,
         .memo = memo,
+        .activity = in->source == EVIDENCE_FROM_TEMPLATE ? NULL : in->activity,
+        .activity_absent = in->source == EVIDENCE_FROM_TEMPLATE ? NULL : in->activity_absent,
     };
     if (in->source == EVIDENCE_FROM_TEMPLATE && check->needs_live) {
         result->status = STATUS_NOT_APPLICABLE;
@@ -194,6 +196,7 @@ int evaluate(struct results **out, const struct evaluation_inputs *in, struct di
     if (!error && in->source != EVIDENCE_FROM_TEMPLATE) {
         struct check_context ctx = {.evidence = in->evidence, .as_of = in->as_of, .memo = memo};
         results->access = identity_access_matrix(&ctx);
+        results->activity = in->activity ? json_incref(in->activity) : NULL;
     }
     /* Memoised values may be referenced from findings only by copy; they end with the run. */
     check_memo_free(memo);
