@@ -29,8 +29,16 @@
 #define FETCH_MAX_REGIONS 64
 #define MAX_SIGNATURE_HEX 2048
 
+/* Every request in flight has a job. A stopped engine drops unanswered requests without a
+ * callback, so the fetch keeps its jobs on a list and releases what is left at the end. */
+struct live {
+    struct live *prev, *next;
+    void (*release)(struct live *);
+};
+
 struct fetch {
     const struct cloudtrail_fetch_options *options;
+    struct live *live;
     struct cloudtrail_fetch_summary *summary;
     struct http_engine *engine;
     struct endpoint bucket_endpoint;
@@ -46,6 +54,27 @@ struct fetch {
     FILE *log;
     double record_written; /* monotonic seconds */
 };
+
+static void live_add(struct fetch *f, struct live *job, void (*release)(struct live *))
+{
+    job->release = release;
+    job->prev = NULL;
+    job->next = f->live;
+    if (f->live)
+        f->live->prev = job;
+    f->live = job;
+}
+
+static void live_remove(struct fetch *f, struct live *job)
+{
+    if (job->prev)
+        job->prev->next = job->next;
+    else if (f->live == job)
+        f->live = job->next;
+    if (job->next)
+        job->next->prev = job->prev;
+    job->prev = job->next = NULL;
+}
 
 static struct http_engine *volatile running_engine;
 static volatile sig_atomic_t interrupted;
@@ -65,6 +94,7 @@ static double monotonic_now(void)
 }
 
 struct list_job {
+    struct live live; /* first: the list holds jobs by it */
     struct fetch *fetch;
     char *prefix;
     char *token;
@@ -72,6 +102,7 @@ struct list_job {
 };
 
 struct get_job {
+    struct live live;
     struct fetch *fetch;
     char *key;
     char *etag;
@@ -80,6 +111,7 @@ struct get_job {
 };
 
 struct keys_job {
+    struct live live;
     struct fetch *fetch;
     size_t region;
     char *token;
@@ -243,9 +275,15 @@ static void failure_of(const struct http_response *response, char code[64], long
 
 static void get_job_free(struct get_job *job)
 {
+    live_remove(job->fetch, &job->live);
     free(job->key);
     free(job->etag);
     free(job);
+}
+
+static void release_get_job(struct live *job)
+{
+    get_job_free((struct get_job *)job);
 }
 
 static int write_file(struct fetch *f, const char *key, const char *suffix, const char *data,
@@ -383,6 +421,7 @@ static void get_object(struct fetch *f, const struct s3_object *object, int dige
     diag_init(&local);
     if (job) {
         job->fetch = f;
+        live_add(f, &job->live, release_get_job);
         job->key = strdup(object->key);
         job->etag = strdup(object->etag);
         job->size = object->size;
@@ -419,9 +458,15 @@ static int submit_list(struct list_job *job);
 
 static void list_job_free(struct list_job *job)
 {
+    live_remove(job->fetch, &job->live);
     free(job->prefix);
     free(job->token);
     free(job);
+}
+
+static void release_list_job(struct live *job)
+{
+    list_job_free((struct list_job *)job);
 }
 
 static int on_listing(void *ctx, const struct http_response *response)
@@ -525,6 +570,7 @@ static void list_prefix(struct fetch *f, const char *kind, const char *region, l
     struct list_job *job = failed ? NULL : calloc(1, sizeof(*job));
     if (job) {
         job->fetch = f;
+        live_add(f, &job->live, release_list_job);
         job->prefix = buf_detach(&prefix);
         job->digest = digest;
     }
@@ -542,6 +588,18 @@ static void list_prefix(struct fetch *f, const char *kind, const char *region, l
 
 static int submit_keys(struct keys_job *job);
 
+static void keys_job_free(struct keys_job *job)
+{
+    live_remove(job->fetch, &job->live);
+    free(job->token);
+    free(job);
+}
+
+static void release_keys_job(struct live *job)
+{
+    keys_job_free((struct keys_job *)job);
+}
+
 static int on_keys(void *ctx, const struct http_response *response)
 {
     struct keys_job *job = ctx;
@@ -554,8 +612,7 @@ static int on_keys(void *ctx, const struct http_response *response)
         const char *message;
         failure_of(response, code, &status, &message);
         add_gap(f, "public keys", region, status, code, message);
-        free(job->token);
-        free(job);
+        keys_job_free(job);
         return 0;
     }
     json_t *page = NULL;
@@ -569,8 +626,7 @@ static int on_keys(void *ctx, const struct http_response *response)
         add_gap(f, "public keys", region, response->status, "InvalidResponse",
                 diag_first_message(&local));
         diag_free(&local);
-        free(job->token);
-        free(job);
+        keys_job_free(job);
         return 0;
     }
     diag_free(&local);
@@ -583,8 +639,7 @@ static int on_keys(void *ctx, const struct http_response *response)
             return 0;
         add_gap(f, "public keys", region, 0, "RequestFailed", "cannot request the next page");
     }
-    free(job->token);
-    free(job);
+    keys_job_free(job);
     return 0;
 }
 
@@ -814,6 +869,8 @@ static int split_regions(struct fetch *f, const char *list, struct diagnostics *
 
 static void fetch_free(struct fetch *f)
 {
+    while (f->live)
+        f->live->release(f->live);
     http_engine_free(f->engine);
     endpoint_free(&f->bucket_endpoint);
     free(f->path_prefix);
@@ -922,11 +979,13 @@ int cloudtrail_fetch(const struct cloudtrail_fetch_options *o,
         if (job) {
             job->fetch = &f;
             job->region = r;
+            live_add(&f, &job->live, release_keys_job);
         }
         if (!job || submit_keys(job) < 0) {
             add_gap(&f, "public keys", f.regions[r], 0, "RequestFailed",
                     "cannot submit the request");
-            free(job);
+            if (job)
+                keys_job_free(job);
         }
     }
     f.record_written = monotonic_now();
