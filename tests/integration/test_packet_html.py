@@ -2,7 +2,10 @@
 """The HTML report passes the Nu HTML checker (npm vnu-jar) with no errors and axe-core (npm
 axe-core, in Debian's chromium through playwright-core) with no serious or critical violation,
 and fetches nothing. Checked on the packet `ddbaudit report` makes from evidence/sample and on
-the hostile-corpus rendering that tests/unit/test_render writes when DDBAUDIT_RENDER_OUT is set.
+the documents tests/unit/test_render writes when DDBAUDIT_RENDER_OUT is set: the hostile-corpus
+rendering and the sample report.json with its access matrix and CloudTrail activity (links from
+each event to its file, row groups per principal), so both sections are checked with ordinary
+and with hostile content.
 
 Needs java, node, /usr/bin/chromium and tests/node/node_modules (`npm ci --prefix tests/node`);
 exits 77 naming what is missing. Exit 1 on any error or serious violation."""
@@ -62,8 +65,37 @@ def hostile_html(work):
     env = dict(os.environ, DDBAUDIT_RENDER_OUT=out)
     result = subprocess.run([test], cwd=common.SRC, env=env, capture_output=True, text=True)
     check(result.returncode == 0, "test_render wrote the hostile documents", result.stdout)
-    return [os.path.join(out, name) for name in ("hostile.html",)
-            if os.path.exists(os.path.join(out, name))]
+    documents = [os.path.join(out, name) for name in ("hostile.html", "sections.html")]
+    for path in documents:
+        check(os.path.exists(path), f"test_render wrote {os.path.basename(path)}")
+    return [path for path in documents if os.path.exists(path)]
+
+
+def read(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def check_sections(packet_html, rendered):
+    """The access matrix and the activity are in every HTML document: the sample packet's
+    (whose evidence has IAM details and, today, no CloudTrail), the hostile rendering (every
+    string of both sections poisoned) and the unpoisoned sample report.json's."""
+    html = read(packet_html)
+    check('<section class="control" id="access"' in html and '<table class="access">' in html,
+          "the sample packet renders its access matrix as a table")
+    check('<section class="control" id="activity"' in html and
+          ("CloudTrail activity was not provided" in html or 'id="activity-sources-heading"' in html),
+          "the sample packet has the activity section, saying when CloudTrail was not provided")
+    for path in rendered:
+        html = read(path)
+        name = os.path.basename(path)
+        check('<table class="access">' in html and 'id="activity-sources-heading"' in html,
+              f"{name} has the access matrix and the activity with its files read")
+        if name == "hostile.html":
+            start = html.index('id="access"')
+            sections = html[start:]
+            check("&lt;script&gt;" in sections and "<script" not in sections,
+                  "hostile strings in the sections are escaped")
 
 
 def main():
@@ -71,7 +103,9 @@ def main():
     work = common.scratch()
     try:
         packet = common.make_packet(work)
-        files = [os.path.join(packet, "report.html")] + hostile_html(work)
+        rendered = hostile_html(work)
+        check_sections(os.path.join(packet, "report.html"), rendered)
+        files = [os.path.join(packet, "report.html")] + rendered
         for path in files:
             name = os.path.relpath(path, work)
             vnu = subprocess.run(["java", "-jar", VNU, "--errors-only", "--format", "gnu", path],
