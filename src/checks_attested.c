@@ -469,5 +469,17 @@ int check_csp_access(struct check_context *ctx)
                                                a->attested_by, a->date);
         f->attestation = attestation_json(a, as_of_day, check_param_int(ctx, "max_age_days", 0));
     }
-    return check_each_table(ctx, visit_key_policy);
+    size_t before = ctx->result->finding_count;
+    int rc = check_each_table(ctx, visit_key_policy);
+    int judged = 0;
+    for (size_t i = before; i < ctx->result->finding_count; i++)
+        judged |= !strncmp(ctx->result->findings[i].reason, "the key policy", 14);
+    /* What the key policy alone cannot tell, stated once. */
+    if (judged)
+        result_add_note(ctx->result,
+                        "a key policy that names the account lets its IAM policies decide who of "
+                        "it may use the key; identity policies are analysed for DynamoDB actions "
+                        "only, and KMS grants (ListGrants) are not in the evidence, so those "
+                        "users are not listed");
+    return rc;
 }

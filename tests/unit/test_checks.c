@@ -882,6 +882,10 @@ static void key_policy_users_administrators_and_openings(void **state)
                                 "\"kms:*\", \"Resource\": \"*\", \"Condition\": {\"Bool\": "
                                 "{\"aws:SecureTransport\": \"false\"}}}]");
     fx_expect(r, KEY_ID, STATUS_PASS, "only within");
+    int noted = 0;
+    for (size_t i = 0; i < json_array_size(r->notes); i++)
+        noted |= strstr(json_string_value(json_array_get(r->notes, i)), "ListGrants") != NULL;
+    assert_true(noted);
     fx_free(&fx);
 
     /* A malformed policy is a finding, not a crash. */
