@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "catalog.h"
 #include "check.h"
+#include "checks_activity.h"
 #include "date.h"
 #include "diag.h"
 #include "policy.h"
@@ -1216,7 +1217,10 @@ static int visit_transport(struct check_context *ctx, const struct table_ref *ta
 int check_transport_encryption(struct check_context *ctx)
 {
     struct identity id;
-    int rc = identity_load(ctx, &id);
+    int rc = activity_check_transport(ctx);
+    if (rc < 0)
+        return rc;
+    rc = identity_load(ctx, &id);
     if (rc <= 0)
         return rc;
     struct transport_state ts = {&id, NULL, 0, NULL, 0, NULL, 0, NULL, NULL};
@@ -1248,8 +1252,9 @@ int check_transport_encryption(struct check_context *ctx)
     }
     if (ts.cell_count)
         qsort(ts.cells, ts.cell_count, sizeof(*ts.cells), cell_order);
-    result_add_note(ctx->result, "CloudTrail tlsDetails are not examined by this check yet; the "
-                                 "decision rests on policies only");
+    if (!ctx->activity && !ctx->activity_absent)
+        result_add_note(ctx->result, "CloudTrail activity is not part of this evaluation; the "
+                                     "decision rests on policies only");
     transport_current = &ts;
     current = &id;
     rc = check_each_table(ctx, visit_transport);
@@ -1506,7 +1511,11 @@ int check_resource_policy_isolation(struct check_context *ctx)
     struct identity id;
     struct diagnostics d;
     json_t *notes = json_array();
-    int rc;
+    int rc = activity_check_network(ctx);
+    if (rc < 0) {
+        json_decref(notes);
+        return rc;
+    }
     /* Resource policies do not need the IAM details: analyse tables only. */
     memset(&id, 0, sizeof(id));
     check_account_scope(ctx, id.scope, sizeof(id.scope));

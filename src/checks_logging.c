@@ -1,6 +1,7 @@
 /* Logging checks: auditing with CloudTrail (DDB-16), alerting on destructive and
  * permission-widening changes (DDB-17), and data-plane monitoring per table (DDB-22). */
 #include "check.h"
+#include "checks_activity.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,6 +271,9 @@ static void count_data_event_coverage(struct check_context *ctx, const struct tr
 
 int check_cloudtrail_auditing(struct check_context *ctx)
 {
+    int rc = activity_check_log_coverage(ctx);
+    if (rc < 0)
+        return rc;
     struct trail trails[MAX_TRAILS];
     size_t review_before = ctx->result->finding_count;
     size_t count = collect_trails(ctx, trails, MAX_TRAILS, 1);
@@ -455,7 +459,8 @@ static int visit_data_plane(struct check_context *ctx, const struct table_ref *t
 
 int check_data_plane_monitoring(struct check_context *ctx)
 {
-    return check_each_table(ctx, visit_data_plane);
+    int rc = activity_check_access(ctx);
+    return rc < 0 ? rc : check_each_table(ctx, visit_data_plane);
 }
 
 /* ---------------------------------------------------------------- DDB-17 alerting */
@@ -565,6 +570,9 @@ static int find_alert(struct check_context *ctx, const char *event, struct alert
 
 int check_alerting(struct check_context *ctx)
 {
+    int rc = activity_check_changes(ctx);
+    if (rc < 0)
+        return rc;
     const struct evidence_snapshot *s = ctx->evidence;
     char scope[256];
     check_account_scope(ctx, scope, sizeof(scope));

@@ -1,12 +1,16 @@
 /* DDB-08 endpoint localization: each VPC in a region that holds tables reaches DynamoDB through
  * a gateway or interface endpoint, so its traffic stays on the AWS network. */
 #include "check.h"
+#include "checks_activity.h"
 
 #include <stdio.h>
 #include <string.h>
 
 int check_vpc_endpoints(struct check_context *ctx)
 {
+    int rc = activity_check_network(ctx);
+    if (rc < 0)
+        return rc;
     const struct evidence_snapshot *s = ctx->evidence;
     for (size_t r = 0; r < s->region_count; r++) {
         const char *region = s->regions[r];

@@ -146,7 +146,12 @@ static const struct field evidence_fields[] = {
     {"sha256", KIND_SHA256, REQUIRED, NULL},
     {"pointer", KIND_STRING, REQUIRED, NULL},
     {"value", KIND_ANY, OPTIONAL | NULLABLE, NULL}, /* the JSON value found, null included */
-    {"location", KIND_OBJECT, OPTIONAL, &location},  /* template evidence: file, line, column */
+    {"location", KIND_OBJECT, OPTIONAL, &location}, /* template evidence: file, line, column */
+    /* a CloudTrail record (docs/cloudtrail.md): where it starts in the decompressed file */
+    {"offset", KIND_INTEGER, OPTIONAL, NULL},
+    {"page", KIND_INTEGER, OPTIONAL, NULL},
+    {"index", KIND_INTEGER, OPTIONAL, NULL},
+    {"origin", KIND_STRING, OPTIONAL, NULL}, /* evidence | cloudtrail_dir */
     {NULL, 0, 0, NULL},
 };
 static const struct shape evidence_item = OBJECT(evidence_fields);
