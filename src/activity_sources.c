@@ -4,6 +4,7 @@
 #include "activity_sources.h"
 #include "activity.h"
 #include "cloudtrail.h"
+#include "cloudtrail_digest.h"
 #include "date.h"
 #include "diag.h"
 #include "digest.h"
@@ -139,6 +140,69 @@ static int relabel(struct cloudtrail_scan *scan, size_t first, const char *dir, 
     return 0;
 }
 
+/* The stable name of a path under one of the --cloudtrail-dir values (as relabel() gives). */
+static char *stable_path(const char *path, const char *const *dirs, size_t count)
+{
+    for (size_t i = 0; path && i < count; i++) {
+        size_t len = strlen(dirs[i]);
+        while (len > 1 && dirs[i][len - 1] == '/')
+            len--;
+        const char *rest = NULL;
+        if (!strncmp(path, dirs[i], len) && path[len] == '/')
+            rest = path + len + 1;
+        else if (!strncmp(path, dirs[i], len) && !path[len])
+            rest = "";
+        if (!rest)
+            continue;
+        const char *label = label_of(dirs[i], len);
+        size_t label_len = len - (size_t)(label - dirs[i]);
+        size_t size = label_len + strlen(rest) + 2;
+        char *out = malloc(size);
+        if (out)
+            snprintf(out, size, "%.*s%s%s", (int)label_len, label, label_len && *rest ? "/" : "",
+                     rest);
+        return out;
+    }
+    return path ? strdup(path) : NULL;
+}
+
+/* Log integrity over the delivered logs: cloudtrail_validate's verdicts, with its file paths
+ * made stable like the sources'. */
+static int validate_digests(json_t **out, const struct activity_sources_options *options,
+                            struct diagnostics *d)
+{
+    struct cloudtrail_keyring ring = {0};
+    json_t *integrity = NULL;
+    int error = cloudtrail_keyring_load(&ring, options->public_keys, d);
+    if (!error)
+        error = cloudtrail_validate(&integrity, options->dirs, options->dir_count, &ring,
+                                    options->period_start, options->period_end, d);
+    const char *const lists[] = {"digests", "log_files"};
+    for (size_t l = 0; !error && l < 2; l++) {
+        size_t i;
+        json_t *item;
+        json_array_foreach(json_object_get(integrity, lists[l]), i, item)
+        {
+            const char *file = json_string_value(json_object_get(item, "file"));
+            if (!file)
+                continue;
+            char *stable = stable_path(file, options->dirs, options->dir_count);
+            if (!stable) {
+                error = diag_error(d, DDB_ERUNTIME, "out of memory");
+                break;
+            }
+            json_object_set_new(item, "file", json_string(stable));
+            free(stable);
+        }
+    }
+    cloudtrail_keyring_free(&ring);
+    if (error)
+        json_decref(integrity);
+    else
+        *out = integrity;
+    return error;
+}
+
 static int scan_lookup_events(struct cloudtrail_scan *scan, struct activity *activity,
                               const struct evidence_call *call,
                               const struct evidence_snapshot *snapshot, struct diagnostics *d)
@@ -260,6 +324,12 @@ int activity_sources_build(json_t **out, const char **absent,
         for (size_t k = 0; k < key_count; k++)
             json_array_append_new(watched, json_string(keys[k]));
         json_object_set_new(json_object_get(result, "kms"), "watched_keys", watched);
+        json_t *integrity = NULL;
+        if (options->public_keys && options->dir_count &&
+            (error = validate_digests(&integrity, options, d)) == 0)
+            json_object_set_new(result, "integrity", integrity);
+    }
+    if (!error) {
         *out = result;
         result = NULL;
     }

@@ -19,6 +19,9 @@ struct activity_sources_options {
     size_t dir_count;
     const char *period_start; /* YYYY-MM-DD, both set or both NULL */
     const char *period_end;
+    /* `aws cloudtrail list-public-keys` output: validate the digest files under `dirs` too
+     * (cloudtrail_digest.h) and add "integrity"; NULL = not checked. */
+    const char *public_keys;
 };
 
 /* Builds the activity JSON (activity_to_json's shape plus "sources[].origin", "lookup_events"

@@ -287,6 +287,77 @@ static int lookup_covers(json_t *lookups, const char *region, const char *source
     return 0;
 }
 
+/* The SHA-256 the activity's sources record for a file, or NULL. */
+static const char *source_sha256(const struct check_context *ctx, const char *file)
+{
+    size_t i;
+    json_t *source;
+    json_array_foreach(json_object_get(ctx->activity, "sources"), i, source)
+    {
+        if (file && !strcmp(text_of(source, "file", ""), file))
+            return json_string_value(json_object_get(source, "sha256"));
+    }
+    return NULL;
+}
+
+/* Log file integrity (--cloudtrail-public-keys): a digest whose signature is invalid or whose
+ * chain is broken, or a log file changed or deleted after delivery, is Remediate (the record was
+ * tampered with or lost); a digest that cannot be verified, or a log file no digest lists, is
+ * Review. Returns how many findings it added. Without a check, a note says so. */
+static size_t judge_integrity(struct check_context *ctx, size_t delivered)
+{
+    json_t *integrity = json_object_get(ctx->activity, "integrity");
+    if (!integrity) {
+        if (delivered)
+            result_add_note(ctx->result, "the log files' digests were not validated (give "
+                                         "--cloudtrail-public-keys with --cloudtrail-dir)");
+        return 0;
+    }
+    char scope[512], what[64];
+    size_t found = 0, i;
+    json_t *item;
+    json_array_foreach(json_object_get(integrity, "digests"), i, item)
+    {
+        const char *signature = text_of(item, "signature", "unavailable");
+        const char *chain = text_of(item, "chain", "broken");
+        if (!strcmp(signature, "valid") && strcmp(chain, "broken"))
+            continue;
+        int tampered = !strcmp(signature, "invalid") || !strcmp(chain, "broken");
+        snprintf(what, sizeof(what), "digest/%zu", i);
+        activity_scope(ctx, what, scope, sizeof(scope));
+        result_add_finding(ctx->result, scope, tampered ? STATUS_REMEDIATE : STATUS_REVIEW,
+                           "CloudTrail digest %.*s: signature %s, chain %s%s", QUOTE_MAX,
+                           text_of(item, "file", "?"), signature, chain,
+                           tampered ? ": the log it vouches for may have been altered"
+                                    : ": the log files it lists cannot be trusted yet");
+        found++;
+    }
+    json_array_foreach(json_object_get(integrity, "log_files"), i, item)
+    {
+        const char *status = text_of(item, "status", "missing");
+        if (!strcmp(status, "valid"))
+            continue;
+        int lost = !strcmp(status, "changed") || !strcmp(status, "missing");
+        snprintf(what, sizeof(what), "log-integrity/%zu", i);
+        activity_scope(ctx, what, scope, sizeof(scope));
+        const char *file = text_of(item, "file", NULL);
+        struct finding *f = result_add_finding(
+            ctx->result, scope, lost ? STATUS_REMEDIATE : STATUS_REVIEW,
+            "CloudTrail log file %.*s is %s%s", QUOTE_MAX,
+            file ? file : text_of(item, "s3_object", "?"), status,
+            !strcmp(status, "changed")   ? ": its content is not what the digest recorded"
+            : !strcmp(status, "missing") ? ": a digest lists it but it is not in the copy"
+                                         : ": no digest lists it, so it cannot be verified");
+        const char *sha256 = source_sha256(ctx, file);
+        if (f && sha256)
+            json_array_append_new(f->evidence, json_pack("{s:s, s:s, s:s, s:s, s:s}", "file", file,
+                                                         "sha256", sha256, "pointer", "", "value",
+                                                         status, "origin", "cloudtrail_dir"));
+        found++;
+    }
+    return found;
+}
+
 int activity_check_log_coverage(struct check_context *ctx)
 {
     if (!available(ctx))
@@ -328,6 +399,7 @@ int activity_check_log_coverage(struct check_context *ctx)
                           "", "value", value, "origin", text_of(file, "origin", "cloudtrail_dir")));
         }
     }
+    problems += judge_integrity(ctx, delivered);
     /* Coverage of the period, region by region. Delivered log files are taken to be the trail's
      * for the whole period (their days are not counted); LookupEvents answers are measured. */
     json_t *lookups = json_object_get(ctx->activity, "lookup_events");

@@ -50,9 +50,10 @@ struct report_options {
     char period[32]; /* --period A..B, split at the dots: "A\0.B" */
     const char *period_start;
     const char *period_end;
+    const char *public_keys; /* --cloudtrail-public-keys: validate the logs' digest files */
 };
 
-enum { OPTION_CLOUDTRAIL_DIR = 1000, OPTION_PERIOD };
+enum { OPTION_CLOUDTRAIL_DIR = 1000, OPTION_PERIOD, OPTION_PUBLIC_KEYS };
 
 static const struct option long_options[] = {
     {"evidence", required_argument, NULL, 'e'},
@@ -73,6 +74,7 @@ static const struct option long_options[] = {
     {"snapshot", required_argument, NULL, 'S'},
     {"cloudtrail-dir", required_argument, NULL, OPTION_CLOUDTRAIL_DIR},
     {"period", required_argument, NULL, OPTION_PERIOD},
+    {"cloudtrail-public-keys", required_argument, NULL, OPTION_PUBLIC_KEYS},
     {NULL, 0, NULL, 0},
 };
 
@@ -159,6 +161,9 @@ static int parse_options(struct report_options *o, int argc, char **argv, struct
                 sizeof(o->cloudtrail_dirs) / sizeof(o->cloudtrail_dirs[0]))
                 return diag_error(d, DDB_EUSAGE, "too many --cloudtrail-dir options (at most 64)");
             o->cloudtrail_dirs[o->cloudtrail_dir_count++] = optarg;
+            break;
+        case OPTION_PUBLIC_KEYS:
+            o->public_keys = optarg;
             break;
         case OPTION_PERIOD: {
             int rc = parse_period(o, optarg, d);
@@ -289,7 +294,13 @@ static int build_activity(json_t **activity, const char **absent, const struct r
         .dir_count = count,
         .period_start = o->period_start ? o->period_start : snapshot->period_start,
         .period_end = o->period_start ? o->period_end : snapshot->period_end,
+        .public_keys = o->public_keys,
     };
+    if (!error && o->public_keys && !count)
+        error =
+            diag_error(d, DDB_EUSAGE,
+                       "--cloudtrail-public-keys validates the digests of --cloudtrail-dir logs: "
+                       "give --cloudtrail-dir too");
     if (!error)
         error = activity_sources_build(activity, absent, &options, snapshot, d);
     for (size_t i = 0; i < o->cloudtrail_dir_count; i++)
@@ -441,7 +452,10 @@ static int exec_report(int argc, char **argv, struct diagnostics *d)
     "                        directory or file; repeatable or a comma list; extract tarballs\n"    \
     "                        first), scanned with the snapshot's LookupEvents evidence\n"          \
     "  --period A..B         audit period for CloudTrail activity, YYYY-MM-DD..YYYY-MM-DD\n"       \
-    "                        (default: the snapshot's period)\n"
+    "                        (default: the snapshot's period)\n"                                   \
+    "  --cloudtrail-public-keys FILE\n"                                                            \
+    "                        `aws cloudtrail list-public-keys` output: also validate the\n"        \
+    "                        digest files under --cloudtrail-dir (log integrity, DDB-16)\n"
 
 const struct command command_run = {
     .name = "run",

@@ -260,11 +260,112 @@ def scenario(work):
         check(f"--cloudtrail-dir {name}: exit 3", bad.returncode == 3, f"{bad.returncode} {bad.stderr}")
         check(f"--cloudtrail-dir {name}: says which", target in bad.stderr, bad.stderr)
         check(f"--cloudtrail-dir {name}: no packet", not os.path.exists(out))
+    keys = os.path.join(work, "keys.json")
+    with open(keys, "w") as handle:
+        handle.write('{"PublicKeyList": [{"Value": "not base64 DER!", "Fingerprint": "00"}]}')
+    out = os.path.join(work, "out-keys")
+    bad = run("report", "--evidence", snap, "--cloudtrail-dir", trail, "--cloudtrail-public-keys",
+              keys, "--out", out)
+    check("--cloudtrail-public-keys with a bad key: exit 3, no packet",
+          bad.returncode == 3 and not os.path.exists(out), f"{bad.returncode} {bad.stderr}")
+    bad = run("report", "--evidence", snap, "--cloudtrail-public-keys", keys)
+    check("--cloudtrail-public-keys without --cloudtrail-dir: exit 2", bad.returncode == 2, bad.stderr)
     bad = run("report", "--evidence", snap, "--period", "2026-09-30..2026-07-01")
     check("--period backwards: exit 2", bad.returncode == 2, bad.stderr)
 
+    integrity(work, snap)
     print(f"{len(failures)} failed" if failures else "all passed")
     return 1 if failures else 0
+
+
+def signer(work):
+    """An RSA key pair as CloudTrail uses: (DER PKCS#1 public key, sign(data)), or None."""
+    try:
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import padding, rsa
+    except ImportError:
+        if not shutil.which("openssl"):
+            return None
+        pem = os.path.join(work, "key.pem")
+        subprocess.run(["openssl", "genrsa", "-out", pem, "2048"], check=True, capture_output=True)
+        der = subprocess.run(["openssl", "rsa", "-in", pem, "-RSAPublicKey_out", "-outform", "DER"],
+                             check=True, capture_output=True).stdout
+        return der, lambda data: subprocess.run(["openssl", "dgst", "-sha256", "-sign", pem], input=data,
+                                                check=True, capture_output=True).stdout
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    der = private.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
+    return der, lambda data: private.sign(data, padding.PKCS1v15(), hashes.SHA256())
+
+
+def integrity(work, snap):
+    """--cloudtrail-public-keys: a valid digest chain passes; a log file changed after delivery
+    is Remediate in DDB-16, cited by its stable path and hash."""
+    key = signer(work)
+    if key is None:
+        print("skip integrity: neither python3-cryptography nor openssl")
+        return
+    der, sign = key
+    fingerprint = hashlib.md5(der).hexdigest()
+    keys = os.path.join(work, "public-keys.json")
+    with open(keys, "w") as handle:
+        json.dump({"PublicKeyList": [{"Value": __import__("base64").b64encode(der).decode(),
+                                      "Fingerprint": fingerprint}]}, handle)
+    root = os.path.join(work, "signed")
+    logs = f"AWSLogs/{ACCOUNT}/CloudTrail/eu-west-1/2026/08/14"
+    digests = f"AWSLogs/{ACCOUNT}/CloudTrail-Digest/eu-west-1/2026/08/14"
+    os.makedirs(os.path.join(root, logs))
+    os.makedirs(os.path.join(root, digests))
+    name = f"{ACCOUNT}_CloudTrail_eu-west-1_20260814T1005Z_signed.json.gz"
+    content = log_file([record("2026-08-14T10:01:00Z", "dynamodb.amazonaws.com", "DescribeTable",
+                               "arn:aws:iam::111122223333:user/x", "TLSv1.3", {"tableName": "orders"},
+                               vpce="vpce-0f1e2d3c4b5a69788")])
+    with open(os.path.join(root, logs, name), "wb") as handle:
+        handle.write(gzip.compress(content, mtime=0))
+    end = "2026-08-14T10:59:59Z"
+    digest_name = f"{ACCOUNT}_CloudTrail-Digest_eu-west-1_trail_eu-west-1_20260814T105959Z.json.gz"
+    digest = {"awsAccountId": ACCOUNT, "digestStartTime": "2026-08-14T10:00:00Z", "digestEndTime": end,
+              "digestS3Bucket": "bucket", "digestS3Object": f"{digests}/{digest_name}",
+              "digestPublicKeyFingerprint": fingerprint, "digestSignatureAlgorithm": "SHA256withRSA",
+              "previousDigestSignature": None,
+              "logFiles": [{"s3Bucket": "bucket", "s3Object": f"{logs}/{name}",
+                            "hashValue": hashlib.sha256(content).hexdigest(), "hashAlgorithm": "SHA-256"}]}
+    text = json.dumps(digest).encode()
+    signature = sign(("%s\nbucket/%s\n%s\nnull" % (end, digest["digestS3Object"],
+                                                    hashlib.sha256(text).hexdigest())).encode()).hex()
+    with open(os.path.join(root, digests, digest_name), "wb") as handle:
+        handle.write(gzip.compress(text, mtime=0))
+    with open(os.path.join(root, digests, digest_name + ".sig"), "w") as handle:
+        handle.write(signature + "\n")
+
+    def report(out):
+        result = run("report", "--evidence", snap, "--format", "json", "--cloudtrail-dir", root,
+                     "--cloudtrail-public-keys", keys, "--out", os.path.join(work, out))
+        check(f"integrity {out}: exit 0", result.returncode == 0, result.stderr[-500:])
+        return json.load(open(os.path.join(work, out, "report.json"))) if result.returncode == 0 else None
+
+    valid = report("out-signed")
+    if valid:
+        summary = valid["activity"].get("integrity", {}).get("summary", {})
+        check("integrity: the digest and its log file are valid",
+              summary.get("digests_valid") == 1 and summary.get("log_files_valid") == 1, summary)
+        files = [d["file"] for d in valid["activity"]["integrity"]["digests"]]
+        check("integrity: digest paths are stable", files == [f"signed/{digests}/{digest_name}"], files)
+        ddb16 = controls_of(valid)["DDB-16"]["findings"]
+        check("integrity: no tampering finding on a valid chain",
+              not [f for f in ddb16 if "/digest/" in f["resource"] or "log-integrity" in f["resource"]], ddb16)
+    with open(os.path.join(root, logs, name), "wb") as handle:  # changed after delivery
+        handle.write(gzip.compress(content.replace(b"DescribeTable", b"DeleteTable!!"), mtime=0))
+    changed = report("out-changed")
+    if changed:
+        found = [f for f in controls_of(changed)["DDB-16"]["findings"] if "log-integrity" in f["resource"]]
+        check("integrity: a changed log file is Remediate in DDB-16",
+              len(found) == 1 and found[0]["status"] == "remediate" and "changed" in found[0]["reason"], found)
+        if found:
+            cite = found[0]["evidence"][0] if found[0]["evidence"] else {}
+            check("integrity: the changed file is cited by its stable path and hash",
+                  cite.get("file") == f"signed/{logs}/{name}" and
+                  cite.get("sha256") == hashlib.sha256(open(os.path.join(root, logs, name), "rb").read()).hexdigest(),
+                  cite)
 
 
 if __name__ == "__main__":

@@ -351,13 +351,13 @@ static void log_coverage(void **state)
     harness_free(&h);
     free(text);
 
-    /* LookupEvents only: each region's answer must cover the period. */
-    static const char *const only_lookup =
-        "{\"sources\": [{\"file\": \"" LOOKUP_EU "\", \"sha256\": \"" SHA_A
-        "\", \"shape\": \"lookup-events\", \"status\": \"ok\", \"origin\": \"evidence\"}], "
-        "\"lookup_events\": [%s, %s]}";
+/* LookupEvents only: each region's answer must cover the period. */
+#define ONLY_LOOKUP                                                                                \
+    "{\"sources\": [{\"file\": \"" LOOKUP_EU "\", \"sha256\": \"" SHA_A                            \
+    "\", \"shape\": \"lookup-events\", \"status\": \"ok\", \"origin\": \"evidence\"}], "           \
+    "\"lookup_events\": [%s, %s]}"
     char sections[4096];
-    snprintf(sections, sizeof(sections), only_lookup,
+    snprintf(sections, sizeof(sections), ONLY_LOOKUP,
              LOOKUP("eu-west-1", "2026-06-15", "2026-10-01", "ok"),
              LOOKUP("us-east-1", "2026-07-01", "2026-09-30", "ok"));
     text = activity_with(sections);
@@ -367,7 +367,7 @@ static void log_coverage(void **state)
     harness_free(&h);
     free(text);
 
-    snprintf(sections, sizeof(sections), only_lookup,
+    snprintf(sections, sizeof(sections), ONLY_LOOKUP,
              LOOKUP("eu-west-1", "2026-07-04", "2026-10-01", "ok"),
              LOOKUP("us-east-1", "2026-07-01", "2026-09-30", "denied"));
     text = activity_with(sections);
@@ -380,13 +380,64 @@ static void log_coverage(void **state)
     free(text);
 
     /* A region with no answer at all. */
-    snprintf(sections, sizeof(sections), only_lookup,
+    snprintf(sections, sizeof(sections), ONLY_LOOKUP,
              LOOKUP("eu-west-1", "2026-06-01", "2026-10-01", "ok"),
              LOOKUP("eu-west-1", "2026-06-01", "2026-10-01", "ok"));
     text = activity_with(sections);
     harness_init(&h, text, NULL);
     activity_check_log_coverage(&h.ctx);
     expect(&h, "coverage/us-east-1", STATUS_REVIEW, "no LookupEvents answer");
+    harness_free(&h);
+    free(text);
+}
+
+/* Log integrity (--cloudtrail-public-keys): tampering is Remediate, the unverifiable Review. */
+static void log_integrity(void **state)
+{
+    (void)state;
+    struct harness h;
+    char *text = activity_with(
+        "{\"integrity\": {\"digests\": ["
+        "{\"file\": \"logs/d1_CloudTrail-Digest_x.json.gz\", \"signature\": \"valid\", "
+        "\"chain\": \"ok\"},"
+        "{\"file\": \"logs/d2_CloudTrail-Digest_x.json.gz\", \"signature\": \"invalid\", "
+        "\"chain\": \"ok\"},"
+        "{\"file\": \"logs/d3_CloudTrail-Digest_x.json.gz\", \"signature\": \"unavailable\", "
+        "\"chain\": \"start\"}],"
+        "\"log_files\": ["
+        "{\"file\": \"logs/a.json.gz\", \"status\": \"changed\", \"s3_object\": \"k/a\"},"
+        "{\"file\": null, \"status\": \"missing\", \"s3_object\": \"k/gone.json.gz\"},"
+        "{\"file\": \"logs/new.json.gz\", \"status\": \"not_covered\"},"
+        "{\"file\": \"logs/ok.json.gz\", \"status\": \"valid\"}]}}");
+    harness_init(&h, text, NULL);
+    activity_check_log_coverage(&h.ctx);
+    expect(&h, "activity/digest/1", STATUS_REMEDIATE, "signature invalid");
+    expect(&h, "activity/digest/2", STATUS_REVIEW, "signature unavailable");
+    assert_null(find(&h, "activity/digest/0"));
+    const struct finding *f =
+        expect(&h, "activity/log-integrity/0", STATUS_REMEDIATE, "logs/a.json.gz is changed");
+    expect_cites(f, "logs/a.json.gz", SHA_B, "", 0);
+    expect(&h, "activity/log-integrity/1", STATUS_REMEDIATE, "k/gone.json.gz is missing");
+    expect(&h, "activity/log-integrity/2", STATUS_REVIEW, "no digest lists it");
+    assert_null(find(&h, "activity/log-integrity/3"));
+    assert_null(find(&h, "activity/coverage"));
+    harness_free(&h);
+    free(text);
+
+    /* All valid: the coverage Pass stands; without a check, a note says it was not made. */
+    text = activity_with("{\"integrity\": {\"digests\": [{\"file\": \"d\", \"signature\": "
+                         "\"valid\", \"chain\": \"start\"}], \"log_files\": []}}");
+    harness_init(&h, text, NULL);
+    activity_check_log_coverage(&h.ctx);
+    expect(&h, "activity/coverage", STATUS_PASS, NULL);
+    for (size_t i = 0; i < json_array_size(h.result.notes); i++)
+        assert_null(strstr(json_string_value(json_array_get(h.result.notes, i)), "not validated"));
+    harness_free(&h);
+    free(text);
+    text = activity_with(NULL);
+    harness_init(&h, text, NULL);
+    activity_check_log_coverage(&h.ctx);
+    assert_non_null(strstr(json_string_value(json_array_get(h.result.notes, 0)), "not validated"));
     harness_free(&h);
     free(text);
 }
@@ -600,6 +651,7 @@ int main(void)
         cmocka_unit_test(transport),
         cmocka_unit_test(network),
         cmocka_unit_test(log_coverage),
+        cmocka_unit_test(log_integrity),
         cmocka_unit_test(changes),
         cmocka_unit_test(access),
         cmocka_unit_test(hostile_fields),
