@@ -117,30 +117,9 @@ static const char *label_of(const char *path, size_t len)
     return label;
 }
 
-/* Renames the files scanned from `dir` (index first..) to paths relative to its parent, so the
- * report does not depend on where the logs sat on the auditor's machine. */
-static int relabel(struct cloudtrail_scan *scan, size_t first, const char *dir, size_t len)
-{
-    const char *label = label_of(dir, len);
-    for (size_t i = first; i < scan->file_count; i++) {
-        const char *path = scan->files[i].path;
-        const char *rest = "";
-        if (!strncmp(path, dir, len) && path[len] == '/')
-            rest = path + len + 1;
-        else if (strcmp(path, dir))
-            continue;
-        size_t size = strlen(label) + strlen(rest) + 2;
-        char *renamed = malloc(size);
-        if (!renamed)
-            return DDB_ERUNTIME;
-        snprintf(renamed, size, "%s%s%s", label, *label && *rest ? "/" : "", rest);
-        free(scan->files[i].path);
-        scan->files[i].path = renamed;
-    }
-    return 0;
-}
-
-/* The stable name of a path under one of the --cloudtrail-dir values (as relabel() gives). */
+/* The stable name of a path under one of the --cloudtrail-dir values: relative to the parent of
+ * the directory given, so the report does not depend on where the logs sat on the auditor's
+ * machine (a fresh string; the path itself when it is under none of them). */
 static char *stable_path(const char *path, const char *const *dirs, size_t count)
 {
     for (size_t i = 0; path && i < count; i++) {
@@ -164,6 +143,19 @@ static char *stable_path(const char *path, const char *const *dirs, size_t count
         return out;
     }
     return path ? strdup(path) : NULL;
+}
+
+/* Renames the files scanned from `dir` (index first..) to their stable names. */
+static int relabel(struct cloudtrail_scan *scan, size_t first, const char *dir)
+{
+    for (size_t i = first; i < scan->file_count; i++) {
+        char *renamed = stable_path(scan->files[i].path, &dir, 1);
+        if (!renamed)
+            return DDB_ERUNTIME;
+        free(scan->files[i].path);
+        scan->files[i].path = renamed;
+    }
+    return 0;
 }
 
 /* Log integrity over the delivered logs: cloudtrail_validate's verdicts, with its file paths
@@ -250,7 +242,7 @@ static int scan_dir(struct cloudtrail_scan *scan, struct activity *activity, con
     if (error == DDB_EINPUT && scan->file_count > first)
         error = 0; /* an unreadable file is recorded as such; the controls see it */
     if (error == 0)
-        error = relabel(scan, first, dir, len);
+        error = relabel(scan, first, dir);
     free(dir);
     return error;
 }

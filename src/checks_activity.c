@@ -269,8 +269,8 @@ int activity_check_network(struct check_context *ctx)
 
 /* ---------------------------------------------------------------- DDB-16 */
 
-/* The earliest and latest day LookupEvents answered for one event source in one region, over
- * every answer the snapshot holds for it. 0 when there is none. */
+/* The LookupEvents answer for one event source in one region (the manifest holds at most one
+ * per source and region); 0 when there is none. */
 static int lookup_covers(json_t *lookups, const char *region, const char *source, json_t **entry)
 {
     size_t i;
