@@ -15,6 +15,37 @@
 /* Characters of a log-supplied string quoted in a reason. */
 #define QUOTE_MAX 200
 
+/* Cutting a log-supplied string at QUOTE_MAX bytes can split a UTF-8 sequence, and a reason
+ * that is not UTF-8 cannot go into report.json: the pieces of a split sequence become '?'. */
+static void repair_utf8(char *text)
+{
+    unsigned char *p = (unsigned char *)text;
+    while (*p) {
+        size_t need = *p < 0x80             ? 0
+                      : (*p & 0xE0) == 0xC0 ? 1
+                      : (*p & 0xF0) == 0xE0 ? 2
+                      : (*p & 0xF8) == 0xF0 ? 3
+                                            : (size_t)-1;
+        size_t have = 0;
+        while (need != (size_t)-1 && have < need && (p[1 + have] & 0xC0) == 0x80)
+            have++;
+        if (need == (size_t)-1 || have < need) {
+            for (size_t k = 0; k <= (need == (size_t)-1 ? 0 : have); k++)
+                p[k] = '?';
+            p += need == (size_t)-1 ? 1 : have + 1;
+        } else {
+            p += need + 1;
+        }
+    }
+}
+
+/* Repairs the reasons of the findings added since `first`. */
+static void repair_reasons(struct check_context *ctx, size_t first)
+{
+    for (size_t i = first; i < ctx->result->finding_count; i++)
+        repair_utf8(ctx->result->findings[i].reason);
+}
+
 static const char *text_of(json_t *object, const char *key, const char *fallback)
 {
     const char *value = json_string_value(json_object_get(object, key));
@@ -135,6 +166,7 @@ static void describe_event(json_t *event, char *out, size_t size)
              text_of(event, "time", text_of(event, "first_time", "(no time)")),
              text_of(event, "event_name", text_of(event, "operation", "?")), QUOTE_MAX,
              text_of(event, "principal_arn", "unknown"));
+    repair_utf8(out);
 }
 
 static const char *period_text(const struct check_context *ctx, char *out, size_t size)
@@ -152,7 +184,7 @@ static const char *principal_resource(json_t *group)
 
 /* ---------------------------------------------------------------- DDB-05 */
 
-int activity_check_transport(struct check_context *ctx)
+static int judge_transport_findings(struct check_context *ctx)
 {
     if (!available(ctx))
         return 0;
@@ -219,7 +251,7 @@ int activity_check_transport(struct check_context *ctx)
 
 /* ---------------------------------------------------------------- DDB-08, DDB-11 */
 
-int activity_check_network(struct check_context *ctx)
+static int judge_network_findings(struct check_context *ctx)
 {
     if (!available(ctx))
         return 0;
@@ -358,7 +390,7 @@ static size_t judge_integrity(struct check_context *ctx, size_t delivered)
     return found;
 }
 
-int activity_check_log_coverage(struct check_context *ctx)
+static int judge_log_coverage_findings(struct check_context *ctx)
 {
     if (!available(ctx))
         return 0;
@@ -527,7 +559,7 @@ static void policy_resource(const struct check_context *ctx, json_t *event, char
         snprintf(out, size, "%.400s", text_of(event, "policy_arn", "unknown"));
 }
 
-int activity_check_changes(struct check_context *ctx)
+static int judge_changes_findings(struct check_context *ctx)
 {
     if (!available(ctx))
         return 0;
@@ -611,7 +643,7 @@ int activity_check_changes(struct check_context *ctx)
 
 /* ---------------------------------------------------------------- DDB-22 */
 
-int activity_check_access(struct check_context *ctx)
+static int judge_access_findings(struct check_context *ctx)
 {
     if (!available(ctx))
         return 0;
@@ -675,4 +707,44 @@ int activity_check_access(struct check_context *ctx)
         threshold, period);
     cite_sources(ctx, f);
     return 0;
+}
+
+int activity_check_transport(struct check_context *ctx)
+{
+    size_t first = ctx->result->finding_count;
+    int rc = judge_transport_findings(ctx);
+    repair_reasons(ctx, first);
+    return rc;
+}
+
+int activity_check_network(struct check_context *ctx)
+{
+    size_t first = ctx->result->finding_count;
+    int rc = judge_network_findings(ctx);
+    repair_reasons(ctx, first);
+    return rc;
+}
+
+int activity_check_log_coverage(struct check_context *ctx)
+{
+    size_t first = ctx->result->finding_count;
+    int rc = judge_log_coverage_findings(ctx);
+    repair_reasons(ctx, first);
+    return rc;
+}
+
+int activity_check_changes(struct check_context *ctx)
+{
+    size_t first = ctx->result->finding_count;
+    int rc = judge_changes_findings(ctx);
+    repair_reasons(ctx, first);
+    return rc;
+}
+
+int activity_check_access(struct check_context *ctx)
+{
+    size_t first = ctx->result->finding_count;
+    int rc = judge_access_findings(ctx);
+    repair_reasons(ctx, first);
+    return rc;
 }

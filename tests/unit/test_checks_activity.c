@@ -643,6 +643,39 @@ static void hostile_fields(void **state)
     free(long_name);
 }
 
+/* A cut at QUOTE_MAX bytes through a multi-byte character still leaves UTF-8 text. */
+static void hostile_utf8_cut(void **state)
+{
+    (void)state;
+    char principal[512];
+    memset(principal, 'A', 199);
+    strcpy(principal + 199, "\xc3\xa9\xe2\x82\xac tail"); /* é at bytes 199-200, then € */
+    json_t *group =
+        json_pack("{s:s, s:s, s:s, s:s, s:I, s:o}", "event_source", "dynamodb.amazonaws.com",
+                  "principal_arn", principal, "operation", "GetItem", "tls_version", "TLSv1.1",
+                  "count", (json_int_t)1, "example",
+                  json_pack("{s:I, s:s, s:s, s:I, s:I, s:I}", "file_index", (json_int_t)1, "file",
+                            "logs/a.json.gz", "sha256", SHA_B, "offset", (json_int_t)5, "page",
+                            (json_int_t)0, "index", (json_int_t)0));
+    assert_non_null(group);
+    json_t *sections = json_pack("{s:{s:[o]}}", "transport", "below_tls_1_2", group);
+    char *section_text = json_dumps(sections, 0);
+    char *text = activity_with(section_text);
+    struct harness h;
+    harness_init(&h, text, NULL);
+    activity_check_transport(&h.ctx);
+    const struct finding *f = expect(&h, "tail", STATUS_REMEDIATE, "?");
+    json_t *reason = json_string(f->reason); /* NULL if it is not UTF-8 */
+    assert_non_null(reason);
+    json_decref(reason);
+    json_t *value = json_object_get(json_array_get(f->evidence, 0), "value");
+    assert_non_null(strstr(json_string_value(value), "?"));
+    harness_free(&h);
+    free(text);
+    free(section_text);
+    json_decref(sections);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -655,6 +688,7 @@ int main(void)
         cmocka_unit_test(changes),
         cmocka_unit_test(access),
         cmocka_unit_test(hostile_fields),
+        cmocka_unit_test(hostile_utf8_cut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
