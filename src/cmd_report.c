@@ -240,8 +240,13 @@ static int collect_live(char **dir, const struct report_options *o, struct diagn
     *dir = strdup(o->snapshot_dir ? o->snapshot_dir : name);
     if (!*dir)
         return diag_error(d, DDB_ERUNTIME, "out of memory");
+    /* With --period the snapshot also holds the period's CloudTrail event history. */
+    char period[sizeof(o->period) + 2] = "";
+    if (o->period_start)
+        snprintf(period, sizeof(period), "%s..%s", o->period_start, o->period_end);
     struct collect_options options = {
         .out_dir = *dir,
+        .period = o->period_start ? period : NULL,
         .regions = o->regions,
         .profile = o->profile,
         .verbosity = COLLECT_NORMAL,
@@ -452,7 +457,8 @@ static int exec_report(int argc, char **argv, struct diagnostics *d)
     "                        directory or file; repeatable or a comma list; extract tarballs\n"    \
     "                        first), scanned with the snapshot's LookupEvents evidence\n"          \
     "  --period A..B         audit period for CloudTrail activity, YYYY-MM-DD..YYYY-MM-DD\n"       \
-    "                        (default: the snapshot's period)\n"                                   \
+    "                        (default: the snapshot's period; without --evidence, run also\n"      \
+    "                        collects the period's CloudTrail event history)\n"                    \
     "  --cloudtrail-public-keys FILE\n"                                                            \
     "                        `aws cloudtrail list-public-keys` output: also validate the\n"        \
     "                        digest files under --cloudtrail-dir (log integrity, DDB-16)\n"

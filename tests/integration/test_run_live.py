@@ -2,6 +2,7 @@
 the project's signature-checking proxy), evaluates and writes the packet. With calls that fail
 permanently (denied, or a persistent 500), the report never says Pass on the evidence that is
 missing: every finding that needed it is Review and names the call."""
+import datetime
 import json
 import os
 import subprocess
@@ -17,9 +18,15 @@ PERMANENT = [
 ]
 
 
+# The last 30 days: LookupEvents reaches 90 days back from the collection, which is now.
+TODAY = datetime.datetime.now(datetime.timezone.utc).date()
+PERIOD = f"{TODAY - datetime.timedelta(days=30)}..{TODAY}"
+SOURCES = ("dynamodb.amazonaws.com", "kms.amazonaws.com", "iam.amazonaws.com")
+
+
 def run(out, snapshot, url, creds):
     return subprocess.run([os.environ["DDBAUDIT_BIN"], "run", "--regions", REGION, "--snapshot",
-                           snapshot, "--out", out, "--format", "json"],
+                           snapshot, "--out", out, "--format", "json", "--period", PERIOD],
                           env=h.collect_env(url, creds), capture_output=True, text=True,
                           timeout=600)
 
@@ -61,6 +68,17 @@ def main():
         if any(f["status"] == "pass" and not (f["evidence"] or f.get("attestation"))
                for c in report["controls"] for f in c["findings"]):
             failures.append("a Pass without evidence")
+        # --period makes run collect the period's event history and judge it.
+        history = {c.get("key") for c in manifest["calls"]
+                   if c["operation"] == "LookupEvents" and c["region"] == REGION
+                   and c["outcome"] == "ok"}
+        checks += 1
+        if history != set(SOURCES):
+            failures.append(f"LookupEvents collected for {sorted(filter(None, history))}, "
+                            f"want {sorted(SOURCES)}")
+        checks += 1
+        if not isinstance(report.get("activity"), dict):
+            failures.append(f"report.json has no activity section: {report.get('activity')!r}")
         denied = [c for c in manifest["calls"] if c["outcome"] == "denied"]
         checks += 1
         if not any(c["operation"] == "DescribeContinuousBackups" for c in denied):
