@@ -299,6 +299,116 @@ static void load_applies_to(struct loader *l, yaml_node_t *map, struct control *
     }
 }
 
+static int one_of(const char *value, const char *const *names)
+{
+    for (; *names; names++)
+        if (!strcmp(value, *names))
+            return 1;
+    return 0;
+}
+
+/* The scalar of a plain (unquoted) YAML node, else NULL: `'3'` is a string, not a number. */
+static const char *plain_scalar(const yaml_node_t *node)
+{
+    return node->type == YAML_SCALAR_NODE && node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE
+               ? yamlfile_scalar(node)
+               : NULL;
+}
+
+/* Refuses a parameter value of the wrong shape: the check would otherwise ignore it and use
+ * its default, which for a level or a status is the most lenient reading. */
+static void check_param_value(struct loader *l, const char *name, yaml_node_t *value,
+                              enum check_param_type type)
+{
+    static const char *const statuses[] = {"pass", "review", "remediate", NULL};
+    static const char *const levels[] = {"aws_owned", "aws_managed", "customer_managed", NULL};
+    const char *text = yamlfile_scalar(value);
+    const char *plain = plain_scalar(value);
+    switch (type) {
+    case CHECK_PARAM_COUNT:
+        if (!plain || !*plain || strspn(plain, "0123456789") != strlen(plain) || strlen(plain) > 9)
+            fail(l, yamlfile_error(l->file, value, l->d,
+                                   "parameter '%s' must be a whole number (0 or more)", name));
+        break;
+    case CHECK_PARAM_STRING:
+        if (!text || !*text)
+            fail(l, yamlfile_error(l->file, value, l->d,
+                                   "parameter '%s' must be a non-empty string", name));
+        break;
+    case CHECK_PARAM_STATUS:
+        if (!text || !one_of(text, statuses))
+            fail(l, yamlfile_error(l->file, value, l->d,
+                                   "parameter '%s' must be pass, review or remediate", name));
+        break;
+    case CHECK_PARAM_KEY_LEVEL:
+        if (!text || !one_of(text, levels))
+            fail(l, yamlfile_error(l->file, value, l->d,
+                                   "parameter '%s' must be aws_owned, aws_managed or "
+                                   "customer_managed",
+                                   name));
+        break;
+    case CHECK_PARAM_STRINGS:
+        if (value->type != YAML_SEQUENCE_NODE) {
+            fail(l, yamlfile_error(l->file, value, l->d, "parameter '%s' must be a list of strings",
+                                   name));
+            break;
+        }
+        for (yaml_node_item_t *item = value->data.sequence.items.start;
+             item < value->data.sequence.items.top; item++) {
+            yaml_node_t *node = yaml_document_get_node(l->doc, *item);
+            const char *item_text = node ? yamlfile_scalar(node) : NULL;
+            if (!item_text || !*item_text)
+                fail(l, yamlfile_error(l->file, node ? node : value, l->d,
+                                       "parameter '%s' must be a list of non-empty strings", name));
+        }
+        break;
+    case CHECK_PARAM_NAMES:
+        if (value->type != YAML_MAPPING_NODE) {
+            fail(l, yamlfile_error(l->file, value, l->d,
+                                   "parameter '%s' must be a mapping of names to strings", name));
+            break;
+        }
+        for (yaml_node_pair_t *pair = value->data.mapping.pairs.start;
+             pair < value->data.mapping.pairs.top; pair++) {
+            yaml_node_t *node = yaml_document_get_node(l->doc, pair->value);
+            const char *item_text = node ? yamlfile_scalar(node) : NULL;
+            if (!item_text || !*item_text)
+                fail(l, yamlfile_error(l->file, node ? node : value, l->d,
+                                       "parameter '%s' must map each name to a string", name));
+        }
+        break;
+    }
+}
+
+/* Each parameter must be one the rule's check reads, with a value of its type. */
+static void check_params(struct loader *l, yaml_node_t *params, const struct check *check)
+{
+    for (yaml_node_pair_t *pair = params->data.mapping.pairs.start;
+         pair < params->data.mapping.pairs.top; pair++) {
+        yaml_node_t *key = yaml_document_get_node(l->doc, pair->key);
+        yaml_node_t *value = yaml_document_get_node(l->doc, pair->value);
+        const char *name = key ? yamlfile_scalar(key) : NULL;
+        const struct check_param_spec *spec = check->params;
+        while (spec && spec->name && (!name || strcmp(spec->name, name)))
+            spec++;
+        if (!name || !spec || !spec->name) {
+            struct buf known;
+            buf_init(&known, 0);
+            for (spec = check->params; spec && spec->name; spec++)
+                buf_printf(&known, "%s%s", known.len ? ", " : "", spec->name);
+            fail(l,
+                 yamlfile_error(l->file, key ? key : params, l->d,
+                                "unknown parameter '%s' for check '%s' (%s%s)", name ? name : "?",
+                                check->name, known.len ? "it reads: " : "it reads none",
+                                known.len ? known.data : ""));
+            buf_free(&known);
+            continue;
+        }
+        if (value)
+            check_param_value(l, name, value, spec->type);
+    }
+}
+
 static void load_control(struct loader *l, yaml_node_t *map, struct control *c)
 {
     static const char *const known[] = {
@@ -329,20 +439,23 @@ static void load_control(struct loader *l, yaml_node_t *map, struct control *c)
     load_references(l, map, c);
     load_evidence(l, map, c);
     load_applies_to(l, map, c);
-    yaml_node_t *params = yamlfile_get(l->doc, map, "params");
-    if (params && params->type != YAML_MAPPING_NODE)
-        fail(l, yamlfile_error(l->file, params, l->d, "'params' must be a mapping"));
-    c->params = params && params->type == YAML_MAPPING_NODE ? yamlfile_to_json(l->doc, params)
-                                                            : json_object();
+    const struct check *check = NULL;
     yaml_node_t *rule = take_node(l, map, "rule", YAML_MAPPING_NODE, 1);
     if (rule) {
         fail(l, yamlfile_check_keys(l->file, l->doc, rule, rule_keys, "rule", l->d));
         c->check = take_string(l, rule, "check", 1);
         c->rule_description = take_string(l, rule, "description", 1);
-        if (c->check && !check_find(c->check))
+        if (c->check && !(check = check_find(c->check)))
             fail(l, yamlfile_error(l->file, yamlfile_get(l->doc, rule, "check"), l->d,
                                    "unknown check '%s'", c->check));
     }
+    yaml_node_t *params = yamlfile_get(l->doc, map, "params");
+    if (params && params->type != YAML_MAPPING_NODE)
+        fail(l, yamlfile_error(l->file, params, l->d, "'params' must be a mapping"));
+    else if (params && check)
+        check_params(l, params, check);
+    c->params = params && params->type == YAML_MAPPING_NODE ? yamlfile_to_json(l->doc, params)
+                                                            : json_object();
 }
 
 static int has_yaml_suffix(const char *name)

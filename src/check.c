@@ -35,32 +35,75 @@ int check_capacity_management(struct check_context *ctx);
 int check_client_side_encryption(struct check_context *ctx);
 int check_dax_encryption(struct check_context *ctx);
 
+/* The parameters each check reads (check_param*), with their types. */
+static const struct check_param_spec no_params[] = {{NULL, 0}};
+static const struct check_param_spec attested_params[] = {{"max_age_days", CHECK_PARAM_COUNT},
+                                                          {NULL, 0}};
+static const struct check_param_spec encryption_params[] = {
+    {"required_level", CHECK_PARAM_KEY_LEVEL},
+    {"confidential_level", CHECK_PARAM_KEY_LEVEL},
+    {"confidentiality_tag", CHECK_PARAM_STRING},
+    {"confidential_values", CHECK_PARAM_STRINGS},
+    {NULL, 0}};
+static const struct check_param_spec transport_params[] = {
+    {"below_tls_1_2_status", CHECK_PARAM_STATUS}, {NULL, 0}};
+static const struct check_param_spec endpoint_params[] = {
+    {"outside_vpc_endpoint_status", CHECK_PARAM_STATUS}, {NULL, 0}};
+static const struct check_param_spec derived_params[] = {{"controls", CHECK_PARAM_NAMES},
+                                                         {NULL, 0}};
+static const struct check_param_spec isolation_params[] = {
+    {"trusted_accounts", CHECK_PARAM_STRINGS},
+    {"outside_vpc_endpoint_status", CHECK_PARAM_STATUS},
+    {NULL, 0}};
+static const struct check_param_spec admin_params[] = {{"admin_allowlist", CHECK_PARAM_STRINGS},
+                                                       {NULL, 0}};
+static const struct check_param_spec alerting_params[] = {
+    {"events", CHECK_PARAM_STRINGS},
+    {"activity_concerns", CHECK_PARAM_STRINGS},
+    {"activity_status", CHECK_PARAM_STATUS},
+    {NULL, 0}};
+static const struct check_param_spec pitr_params[] = {{"max_restore_lag_days", CHECK_PARAM_COUNT},
+                                                      {NULL, 0}};
+static const struct check_param_spec backup_params[] = {{"max_backup_age_days", CHECK_PARAM_COUNT},
+                                                        {NULL, 0}};
+static const struct check_param_spec tags_params[] = {{"required_tags", CHECK_PARAM_STRINGS},
+                                                      {NULL, 0}};
+static const struct check_param_spec monitoring_params[] = {
+    {"access_denied_threshold", CHECK_PARAM_COUNT},
+    {"activity_status", CHECK_PARAM_STATUS},
+    {NULL, 0}};
+static const struct check_param_spec client_side_params[] = {
+    {"confidentiality_tag", CHECK_PARAM_STRING},
+    {"required_values", CHECK_PARAM_STRINGS},
+    {"max_age_days", CHECK_PARAM_COUNT},
+    {NULL, 0}};
+
 const struct check check_registry[] = {
-    {"attested_certification", check_attested_certification, 0, 1},
-    {"attested_inherited", check_attested_inherited, 0, 1},
-    {"csp_access", check_csp_access, 0, 1},
-    {"identity_authentication", check_identity_authentication, 0, 1},
-    {"identity_least_privilege", check_identity_least_privilege, 0, 1},
-    {"table_encryption_at_rest", check_table_encryption_at_rest, 0, 0},
-    {"transport_encryption", check_transport_encryption, 0, 1},
-    {"vpc_endpoints", check_vpc_endpoints, 0, 0},
-    {"derived_worst", check_derived_worst, 1, 1},
-    {"resource_policy_isolation", check_resource_policy_isolation, 0, 0},
-    {"vpc_endpoint_policy", check_vpc_endpoint_policy, 0, 0},
-    {"kms_key_management", check_kms_key_management, 0, 0},
-    {"admin_access", check_admin_access, 0, 1},
-    {"federated_identities", check_federated_identities, 0, 1},
-    {"cloudtrail_auditing", check_cloudtrail_auditing, 0, 1},
-    {"alerting", check_alerting, 0, 1},
-    {"global_table_replication", check_global_table_replication, 0, 0},
-    {"point_in_time_recovery", check_point_in_time_recovery, 0, 0},
-    {"backups_deletion_protection", check_backups_deletion_protection, 0, 0},
-    {"required_tags", check_required_tags, 0, 0},
-    {"data_plane_monitoring", check_data_plane_monitoring, 0, 1},
-    {"capacity_management", check_capacity_management, 0, 0},
-    {"client_side_encryption", check_client_side_encryption, 0, 0},
-    {"dax_encryption", check_dax_encryption, 0, 0},
-    {NULL, NULL, 0, 0},
+    {"attested_certification", check_attested_certification, 0, 1, attested_params},
+    {"attested_inherited", check_attested_inherited, 0, 1, attested_params},
+    {"csp_access", check_csp_access, 0, 1, attested_params},
+    {"identity_authentication", check_identity_authentication, 0, 1, no_params},
+    {"identity_least_privilege", check_identity_least_privilege, 0, 1, no_params},
+    {"table_encryption_at_rest", check_table_encryption_at_rest, 0, 0, encryption_params},
+    {"transport_encryption", check_transport_encryption, 0, 1, transport_params},
+    {"vpc_endpoints", check_vpc_endpoints, 0, 0, endpoint_params},
+    {"derived_worst", check_derived_worst, 1, 1, derived_params},
+    {"resource_policy_isolation", check_resource_policy_isolation, 0, 0, isolation_params},
+    {"vpc_endpoint_policy", check_vpc_endpoint_policy, 0, 0, no_params},
+    {"kms_key_management", check_kms_key_management, 0, 0, no_params},
+    {"admin_access", check_admin_access, 0, 1, admin_params},
+    {"federated_identities", check_federated_identities, 0, 1, no_params},
+    {"cloudtrail_auditing", check_cloudtrail_auditing, 0, 1, no_params},
+    {"alerting", check_alerting, 0, 1, alerting_params},
+    {"global_table_replication", check_global_table_replication, 0, 0, no_params},
+    {"point_in_time_recovery", check_point_in_time_recovery, 0, 0, pitr_params},
+    {"backups_deletion_protection", check_backups_deletion_protection, 0, 0, backup_params},
+    {"required_tags", check_required_tags, 0, 0, tags_params},
+    {"data_plane_monitoring", check_data_plane_monitoring, 0, 1, monitoring_params},
+    {"capacity_management", check_capacity_management, 0, 0, no_params},
+    {"client_side_encryption", check_client_side_encryption, 0, 0, client_side_params},
+    {"dax_encryption", check_dax_encryption, 0, 0, no_params},
+    {NULL, NULL, 0, 0, NULL},
 };
 
 const struct check *check_find(const char *name)

@@ -30,6 +30,22 @@ struct check_context {
     const char *activity_absent;
 };
 
+/* What a catalog parameter must hold; `controls lint` refuses anything else, so a misspelt name
+ * or value is an error instead of a silent fall back to the check's default. */
+enum check_param_type {
+    CHECK_PARAM_COUNT,     /* a whole number, 0 or more (days, events) */
+    CHECK_PARAM_STRING,    /* a non-empty string */
+    CHECK_PARAM_STRINGS,   /* a list of strings (may be empty) */
+    CHECK_PARAM_STATUS,    /* pass, review or remediate */
+    CHECK_PARAM_KEY_LEVEL, /* aws_owned, aws_managed or customer_managed */
+    CHECK_PARAM_NAMES,     /* a mapping of names to strings */
+};
+
+struct check_param_spec {
+    const char *name;
+    enum check_param_type type;
+};
+
 struct check {
     const char *name; /* as written in the catalog's rule.check */
     int (*run)(struct check_context *ctx);
@@ -37,6 +53,7 @@ struct check {
     /* Only live evidence can decide it (CloudTrail activity, attestations, IAM analysis): with
      * evidence from templates the control is not_applicable and says so (docs/templates.md). */
     int needs_live;
+    const struct check_param_spec *params; /* what the catalog may set; ends with {NULL} */
 };
 
 /* The access matrix (principal x table x action group) from the identity checks' shared

@@ -11,7 +11,7 @@ static const char *const good =
     "references: [{title: t, url: 'https://docs.aws.amazon.com/x'}]\n"
     "evidence: [dynamodb:DescribeTable]\napplies_to: {resource: table, tags: {Environment: "
     "[prod]}}\n"
-    "params: {required_tags: [A, B], limit: 3, ratio: 0.5, flag: true, quoted: '3'}\n"
+    "params: {required_tags: [A, B]}\n"
     "rule: {check: required_tags, description: d}\n";
 
 static int load_text(const char *text, size_t len, struct catalog **out, struct diagnostics *d,
@@ -70,22 +70,14 @@ static void markup_is_kept_as_text_and_params_are_typed(void **state)
     const struct control *k = &c->controls[0];
     assert_non_null(strstr(k->title, "<script>"));
     assert_non_null(strstr(k->vendor_notes, "onerror"));
-    assert_true(json_is_integer(json_object_get(k->params, "limit")));
-    assert_true(json_is_real(json_object_get(k->params, "ratio")));
-    assert_true(json_is_true(json_object_get(k->params, "flag")));
-    assert_true(json_is_string(json_object_get(k->params, "quoted")));
+    assert_int_equal(json_array_size(json_object_get(k->params, "required_tags")), 2);
     assert_int_equal(json_array_size(json_object_get(k->applies_to_tags, "Environment")), 1);
     cleanup(dir, c, &d);
 }
 
-/* Replaces `from` with `to` in the good document and expects one error mentioning `words`
- * at line:col. */
-static void expect_error(const char *from, const char *to, int line, int col, const char *words)
+/* Expects loading `text` to fail with one error mentioning `words` at line:col. */
+static void expect_error_in(const char *text, int line, int col, const char *words)
 {
-    char text[4096];
-    const char *at = strstr(good, from);
-    assert_non_null(at);
-    snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - good), good, to, at + strlen(from));
     struct diagnostics d;
     diag_init(&d);
     struct catalog *c = NULL;
@@ -99,6 +91,77 @@ static void expect_error(const char *from, const char *to, int line, int col, co
     assert_int_equal(d.entries[0].line, line);
     assert_int_equal(d.entries[0].col, col);
     cleanup(dir, c, &d);
+}
+
+/* Replaces `from` with `to` in the good document and expects one error mentioning `words`
+ * at line:col. */
+static void expect_error(const char *from, const char *to, int line, int col, const char *words)
+{
+    char text[4096];
+    const char *at = strstr(good, from);
+    assert_non_null(at);
+    snprintf(text, sizeof(text), "%.*s%s%s", (int)(at - good), good, to, at + strlen(from));
+    expect_error_in(text, line, col, words);
+}
+
+/* The good document with another check and parameters (line 11 holds the parameters). */
+static void with_check(char *text, size_t size, const char *check, const char *params)
+{
+    const char *p = strstr(good, "params: "); /* params and rule are the last two lines */
+    snprintf(text, size, "%.*sparams: %s\nrule: {check: %s, description: d}\n", (int)(p - good),
+             good, params, check);
+}
+
+/* A parameter is one its check reads, with a value of its type: a misspelt name or value would
+ * otherwise leave the check on its default, for a level or status the most lenient one. */
+static void params_follow_their_check(void **state)
+{
+    (void)state;
+    char text[4096];
+    with_check(text, sizeof(text), "client_side_encryption",
+               "{confidentiality_tag: C, required_values: [A], max_age_days: 30}");
+    struct diagnostics d;
+    diag_init(&d);
+    struct catalog *c = NULL;
+    char dir[64];
+    assert_int_equal(load_text(text, strlen(text), &c, &d, dir), 0);
+    const struct control *k = &c->controls[0];
+    assert_true(json_is_integer(json_object_get(k->params, "max_age_days")));
+    assert_int_equal(json_integer_value(json_object_get(k->params, "max_age_days")), 30);
+    assert_true(json_is_string(json_object_get(k->params, "confidentiality_tag")));
+    cleanup(dir, c, &d);
+
+    expect_error("params: {required_tags: [A, B]}", "params: {required_tag: [A, B]}", 11, 10,
+                 "unknown parameter 'required_tag' for check 'required_tags' (it reads: "
+                 "required_tags)");
+    expect_error("params: {required_tags: [A, B]}", "params: {required_tags: A}", 11, 25,
+                 "'required_tags' must be a list of strings");
+    expect_error("params: {required_tags: [A, B]}", "params: {required_tags: [A, [B]]}", 11, 29,
+                 "list of non-empty strings");
+    expect_error("params: {required_tags: [A, B]}", "params: {limit: 3}", 11, 10,
+                 "unknown parameter 'limit'");
+    static const struct {
+        const char *check, *params;
+        int col;
+        const char *words;
+    } cases[] = {
+        {"table_encryption_at_rest", "{required_level: customer_managd}", 26,
+         "must be aws_owned, aws_managed or customer_managed"},
+        {"transport_encryption", "{below_tls_1_2_status: warn}", 32,
+         "must be pass, review or remediate"},
+        {"attested_inherited", "{max_age_days: -1}", 24, "whole number"},
+        {"attested_inherited", "{max_age_days: 0.5}", 24, "whole number"},
+        {"attested_inherited", "{max_age_days: '30'}", 24, "whole number"},
+        {"attested_inherited", "{max_age_days: true}", 24, "whole number"},
+        {"attested_inherited", "{max_age_days: [1]}", 24, "whole number"},
+        {"derived_worst", "{controls: [DDB-01]}", 20, "mapping of names to strings"},
+        {"derived_worst", "{controls: {KMS: [DDB-13]}}", 26, "map each name to a string"},
+        {"identity_authentication", "{max_age_days: 1}", 10, "(it reads none)"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        with_check(text, sizeof(text), cases[i].check, cases[i].params);
+        expect_error_in(text, 11, cases[i].col, cases[i].words);
+    }
 }
 
 static void each_mistake_has_its_position(void **state)
@@ -201,6 +264,7 @@ int main(void)
         cmocka_unit_test(bundled_catalog_loads),
         cmocka_unit_test(markup_is_kept_as_text_and_params_are_typed),
         cmocka_unit_test(each_mistake_has_its_position),
+        cmocka_unit_test(params_follow_their_check),
         cmocka_unit_test(duplicate_ids_across_documents),
         cmocka_unit_test(hostile_documents_fail_cleanly),
     };
