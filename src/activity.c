@@ -4,6 +4,7 @@
 #include "activity.h"
 #include "buf.h"
 #include "diag.h"
+#include "urldecode.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -255,38 +256,6 @@ done:
     return result;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* IAM events may carry policyDocument URL-encoded (RFC 3986), as the IAM API receives it. */
-static char *url_decode(const char *text)
-{
-    size_t len = strlen(text);
-    char *out = malloc(len + 1), *o = out;
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < len; i++) {
-        if (text[i] == '%' && i + 2 < len && hex_value(text[i + 1]) >= 0 &&
-            hex_value(text[i + 2]) >= 0) {
-            *o++ = (char)(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
-            i += 2;
-        } else if (text[i] == '+')
-            *o++ = ' ';
-        else
-            *o++ = text[i];
-    }
-    *o = '\0';
-    return out;
-}
-
 static int statement_grants(json_t *statement, json_t *actions)
 {
     if (!json_is_object(statement))
@@ -336,7 +305,7 @@ int activity_policy_grants_dynamodb(const char *document, json_t *actions)
         text++;
     char *decoded = NULL;
     if (*text == '%') {
-        decoded = url_decode(text);
+        decoded = url_decode(text, strlen(text), URLDECODE_PLUS, NULL);
         if (!decoded)
             return -1;
         text = decoded;

@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "diag.h"
+#include "urldecode.h"
 
 const struct aws_service *aws_model_service(const char *service)
 {
@@ -142,36 +143,12 @@ int aws_model_format_iso(char *out, size_t size, const char *text)
 
 /* ---- Policy documents (botocore handlers.json_decode_policies) ---- */
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* urllib.parse.unquote then json.loads; on failure the CLI keeps the string as it was. */
 static json_t *decode_policy(const char *text)
 {
-    size_t len = strlen(text);
-    char *plain = malloc(len + 1);
-    if (!plain)
-        return NULL;
     size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        int hi, lo;
-        if (text[i] == '%' && i + 2 < len && (hi = hex_value(text[i + 1])) >= 0 &&
-            (lo = hex_value(text[i + 2])) >= 0) {
-            plain[n++] = (char)(hi * 16 + lo);
-            i += 2;
-        } else {
-            plain[n++] = text[i];
-        }
-    }
-    json_t *doc = json_loadb(plain, n, JSON_DECODE_ANY, NULL);
+    char *plain = url_decode(text, strlen(text), 0, &n);
+    json_t *doc = plain ? json_loadb(plain, n, JSON_DECODE_ANY, NULL) : NULL;
     free(plain);
     return doc ? doc : json_string(text);
 }

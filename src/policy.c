@@ -4,6 +4,7 @@
 #include "policy.h"
 #include "buf.h"
 #include "diag.h"
+#include "urldecode.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -407,44 +408,9 @@ int policy_condition_denies_plaintext(json_t *condition)
 /* ------------------------------------------------------------------------------------------ */
 /* Documents. */
 
-static int hex_value(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = tolower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 char *policy_url_decode(const char *text, size_t len)
 {
-    char *out = malloc(len + 1);
-    size_t o = 0;
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < len; i++) {
-        char c = text[i];
-        if (c == '%') {
-            int hi = i + 1 < len ? hex_value((unsigned char)text[i + 1]) : -1;
-            int lo = i + 2 < len ? hex_value((unsigned char)text[i + 2]) : -1;
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-                free(out);
-                return NULL;
-            }
-            out[o++] = (char)(hi * 16 + lo);
-            i += 2;
-        } else if (c == '+') {
-            out[o++] = ' ';
-        } else if (c == '\0') {
-            free(out);
-            return NULL;
-        } else {
-            out[o++] = c;
-        }
-    }
-    out[o] = '\0';
-    return out;
+    return url_decode(text, len, URLDECODE_PLUS | URLDECODE_STRICT, NULL);
 }
 
 static char *dup_string(const char *s)

@@ -11,6 +11,7 @@
 #include "diag.h"
 #include "endpoints.h"
 #include "sigv4.h"
+#include "urldecode.h"
 
 int s3_valid_bucket(const char *bucket)
 {
@@ -114,45 +115,6 @@ int s3_list_query(struct buf *out, const char *prefix, const char *continuation_
 
 /* ---- The answer ---- */
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* application/x-www-form-urlencoded decoding, as botocore's unquote_plus. NULL when the result
- * would hold a NUL byte (or out of memory). */
-static char *url_decode(const char *text)
-{
-    size_t len = strlen(text);
-    char *out = malloc(len + 1);
-    if (!out)
-        return NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = text[i];
-        if (c == '+') {
-            c = ' ';
-        } else if (c == '%' && i + 2 < len && hex_value(text[i + 1]) >= 0 &&
-                   hex_value(text[i + 2]) >= 0) {
-            c = (char)(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
-            i += 2;
-        }
-        if (c == '\0') {
-            free(out);
-            return NULL;
-        }
-        out[n++] = c;
-    }
-    out[n] = '\0';
-    return out;
-}
-
 static int is_element(const xmlNode *node, const char *name)
 {
     return node->type == XML_ELEMENT_NODE && strcmp((const char *)node->name, name) == 0;
@@ -213,7 +175,9 @@ int s3_parse_listing(struct s3_listing *out, const char *xml, size_t len, struct
         char *raw_key = child_text(node, "Key");
         char *size = child_text(node, "Size");
         char *etag = child_text(node, "ETag");
-        char *key = raw_key && url_encoded ? url_decode(raw_key) : raw_key;
+        char *key = raw_key && url_encoded
+                        ? url_decode(raw_key, strlen(raw_key), URLDECODE_PLUS, NULL)
+                        : raw_key;
         if (key != raw_key)
             free(raw_key);
         char *end = NULL;
