@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "diag.h"
 #include "urldecode.h"
+#include "date.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -675,13 +676,8 @@ int activity_on_event(void *ctx, json_t *event, const struct cloudtrail_source *
 
 int activity_valid_date(const char *date)
 {
-    if (!date || strlen(date) != 10 || date[4] != '-' || date[7] != '-')
-        return 0;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && !isdigit((unsigned char)date[i]))
-            return 0;
-    int month = atoi(date + 5), day = atoi(date + 8);
-    return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+    long days;
+    return date_parse(date, &days) == 0;
 }
 
 int activity_new(struct activity **out, const struct activity_options *options,

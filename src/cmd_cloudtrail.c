@@ -10,6 +10,7 @@
 #include "cloudtrail_fetch.h"
 #include "command.h"
 #include "diag.h"
+#include "date.h"
 
 #include <getopt.h>
 #include <signal.h>
@@ -23,7 +24,7 @@
 struct scan_args {
     const char *period_start;
     const char *period_end;
-    char period_text[32];
+    char period_days[2][11];
     char *keys_text;
     const char *keys[KEYS_MAX];
     size_t key_count;
@@ -36,20 +37,13 @@ struct scan_args {
 /* "YYYY-MM-DD..YYYY-MM-DD"; either side may be empty for an open end. */
 static int parse_period(struct scan_args *args, const char *value, struct diagnostics *d)
 {
-    const char *dots = strstr(value, "..");
-    size_t len = strlen(value);
-    if (!dots || len >= sizeof(args->period_text))
-        return diag_error(d, DDB_EUSAGE, "--period '%s': expected YYYY-MM-DD..YYYY-MM-DD", value);
-    memcpy(args->period_text, value, len + 1);
-    char *split = args->period_text + (dots - value);
-    *split = '\0';
-    args->period_start = args->period_text[0] ? args->period_text : NULL;
-    args->period_end = split[2] ? split + 2 : NULL;
-    if ((args->period_start && !activity_valid_date(args->period_start)) ||
-        (args->period_end && !activity_valid_date(args->period_end)))
-        return diag_error(d, DDB_EUSAGE, "--period '%s': expected YYYY-MM-DD..YYYY-MM-DD", value);
-    if (args->period_start && args->period_end && strcmp(args->period_start, args->period_end) > 0)
+    int rc = date_parse_period(value, 1, args->period_days[0], args->period_days[1]);
+    if (rc == -2)
         return diag_error(d, DDB_EUSAGE, "--period '%s': start is after end", value);
+    if (rc < 0)
+        return diag_error(d, DDB_EUSAGE, "--period '%s': expected YYYY-MM-DD..YYYY-MM-DD", value);
+    args->period_start = args->period_days[0][0] ? args->period_days[0] : NULL;
+    args->period_end = args->period_days[1][0] ? args->period_days[1] : NULL;
     return 0;
 }
 

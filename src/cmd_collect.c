@@ -29,24 +29,11 @@ static int parse_concurrency(const char *text, int *out)
     return 0;
 }
 
+/* A closed period of real dates, start not after end. */
 static int valid_period(const char *text)
 {
-    /* YYYY-MM-DD..YYYY-MM-DD */
-    if (strlen(text) != 22 || strncmp(text + 10, "..", 2) != 0)
-        return 0;
-    for (int i = 0; i < 22; i++) {
-        int dash = i == 4 || i == 7 || i == 16 || i == 19;
-        if (i == 10 || i == 11)
-            continue;
-        if (dash ? text[i] != '-' : (text[i] < '0' || text[i] > '9'))
-            return 0;
-    }
-    char first[11], last[11];
-    long first_day, last_day;
-    snprintf(first, sizeof(first), "%.10s", text);
-    snprintf(last, sizeof(last), "%.10s", text + 12);
-    return date_parse(first, &first_day) == 0 && date_parse(last, &last_day) == 0 &&
-           first_day <= last_day;
+    char start[11], end[11];
+    return date_parse_period(text, 0, start, end) == 0;
 }
 
 static int collect_exec(int argc, char **argv, struct diagnostics *d)

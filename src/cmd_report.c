@@ -47,7 +47,7 @@ struct report_options {
     /* CloudTrail activity (docs/cloudtrail.md): --cloudtrail-dir values, each a comma list. */
     const char *cloudtrail_dirs[64];
     size_t cloudtrail_dir_count;
-    char period[32]; /* --period A..B, split at the dots: "A\0.B" */
+    char period[2][11]; /* --period A..B: its two days */
     const char *period_start;
     const char *period_end;
     const char *public_keys; /* --cloudtrail-public-keys: validate the logs' digest files */
@@ -81,19 +81,13 @@ static const struct option long_options[] = {
 /* "YYYY-MM-DD..YYYY-MM-DD", both ends real dates, start not after end. */
 static int parse_period(struct report_options *o, const char *value, struct diagnostics *d)
 {
-    const char *dots = strstr(value, "..");
-    size_t len = strlen(value);
-    long start, end;
-    if (!dots || len >= sizeof(o->period))
-        return diag_error(d, DDB_EUSAGE, "--period '%s': expected YYYY-MM-DD..YYYY-MM-DD", value);
-    memcpy(o->period, value, len + 1);
-    o->period[dots - value] = '\0';
-    o->period_start = o->period;
-    o->period_end = o->period + (dots - value) + 2;
-    if (date_parse(o->period_start, &start) < 0 || date_parse(o->period_end, &end) < 0)
-        return diag_error(d, DDB_EUSAGE, "--period '%s': expected YYYY-MM-DD..YYYY-MM-DD", value);
-    if (start > end)
+    int rc = date_parse_period(value, 0, o->period[0], o->period[1]);
+    if (rc == -2)
         return diag_error(d, DDB_EUSAGE, "--period '%s': the start is after the end", value);
+    if (rc < 0)
+        return diag_error(d, DDB_EUSAGE, "--period '%s': expected YYYY-MM-DD..YYYY-MM-DD", value);
+    o->period_start = o->period[0];
+    o->period_end = o->period[1];
     return 0;
 }
 
@@ -241,7 +235,7 @@ static int collect_live(char **dir, const struct report_options *o, struct diagn
     if (!*dir)
         return diag_error(d, DDB_ERUNTIME, "out of memory");
     /* With --period the snapshot also holds the period's CloudTrail event history. */
-    char period[sizeof(o->period) + 2] = "";
+    char period[32] = "";
     if (o->period_start)
         snprintf(period, sizeof(period), "%s..%s", o->period_start, o->period_end);
     struct collect_options options = {

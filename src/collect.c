@@ -24,6 +24,7 @@
 #include "fsutil.h"
 #include "http.h"
 #include "sigv4.h"
+#include "date.h"
 
 struct endpoint_entry {
     char *service;
@@ -264,13 +265,10 @@ static int create_snapshot(struct collector *c, const char *account)
     if (!c->snapshot)
         return diag_error(c->d, DDB_ERUNTIME, "out of memory");
     c->snapshot->collected_at = strdup(c->collected_at);
-    if (c->options->period) {
-        const char *dots = strstr(c->options->period, "..");
-        if (dots) {
-            c->snapshot->period_start =
-                strndup(c->options->period, (size_t)(dots - c->options->period));
-            c->snapshot->period_end = strdup(dots + 2);
-        }
+    char start[11], end[11];
+    if (c->options->period && date_parse_period(c->options->period, 0, start, end) == 0) {
+        c->snapshot->period_start = strdup(start);
+        c->snapshot->period_end = strdup(end);
     }
     c->snapshot->complete = 0;
     return 0;

@@ -51,3 +51,23 @@ int date_parse(const char *text, long *days)
     *days = days_from_civil(y, m, d);
     return 0;
 }
+
+int date_parse_period(const char *text, int open_ends, char start[11], char end[11])
+{
+    start[0] = end[0] = '\0';
+    const char *dots = text ? strstr(text, "..") : NULL;
+    if (!dots)
+        return -1;
+    size_t first = (size_t)(dots - text), second = strlen(dots + 2);
+    if ((first != 10 && !(open_ends && first == 0)) ||
+        (second != 10 && !(open_ends && second == 0)))
+        return -1;
+    memcpy(start, text, first);
+    start[first] = '\0';
+    memcpy(end, dots + 2, second);
+    end[second] = '\0';
+    long a = 0, b = 0;
+    if ((first && date_parse(start, &a) < 0) || (second && date_parse(end, &b) < 0))
+        return -1;
+    return first && second && a > b ? -2 : 0;
+}

@@ -1568,19 +1568,13 @@ int evidence_seal(const char *dir, const struct evidence_seal_options *options,
     if (s->region_count > 1)
         qsort(s->regions, s->region_count, sizeof(char *), compare_strings);
     if (options->period) {
-        const char *dots = strstr(options->period, "..");
-        if (!dots || dots == options->period || !dots[2]) {
-            error = diag_error(d, DDB_EUSAGE, "--period must be YYYY-MM-DD..YYYY-MM-DD");
-            goto done;
-        }
-        s->period_start = strndup(options->period, (size_t)(dots - options->period));
-        s->period_end = strdup(dots + 2);
-        long start, end;
-        if (date_parse(s->period_start, &start) < 0 || date_parse(s->period_end, &end) < 0 ||
-            start > end) {
+        char start[11], end[11];
+        if (date_parse_period(options->period, 0, start, end) < 0) {
             error = diag_error(d, DDB_EUSAGE, "--period must be YYYY-MM-DD..YYYY-MM-DD, in order");
             goto done;
         }
+        s->period_start = strdup(start);
+        s->period_end = strdup(end);
     }
     if (options->collected_at) {
         if (!valid_timestamp(options->collected_at)) {
