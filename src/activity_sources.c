@@ -105,16 +105,23 @@ static json_t *lookup_entry(const struct evidence_call *call,
                      "requested", requested, "covered", covered, "covered_inferred", inferred);
 }
 
-/* The last path component of a --cloudtrail-dir value, "" for "." and "/". */
-static const char *label_of(const char *path, size_t len)
+/* How a --cloudtrail-dir value names its files: its length without trailing slashes and its
+ * last path component (label, label_len), which is empty for ".", ".." and "/". A log file's
+ * stable name is that label followed by the file's path below the directory. */
+static void dir_label(const char *dir, size_t *len, const char **label, size_t *label_len)
 {
-    size_t start = len;
-    while (start > 0 && path[start - 1] != '/')
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    size_t start = n;
+    while (start > 0 && dir[start - 1] != '/')
         start--;
-    const char *label = path + start;
-    if (!strcmp(label, ".") || !strcmp(label, ".."))
-        return path + len;
-    return label;
+    *len = n;
+    *label = dir + start;
+    *label_len = n - start;
+    if ((*label_len == 1 && !strncmp(*label, ".", 1)) ||
+        (*label_len == 2 && !strncmp(*label, "..", 2)))
+        *label_len = 0;
 }
 
 /* The stable name of a path under one of the --cloudtrail-dir values: relative to the parent of
@@ -123,9 +130,9 @@ static const char *label_of(const char *path, size_t len)
 static char *stable_path(const char *path, const char *const *dirs, size_t count)
 {
     for (size_t i = 0; path && i < count; i++) {
-        size_t len = strlen(dirs[i]);
-        while (len > 1 && dirs[i][len - 1] == '/')
-            len--;
+        size_t len, label_len;
+        const char *label;
+        dir_label(dirs[i], &len, &label, &label_len);
         const char *rest = NULL;
         if (!strncmp(path, dirs[i], len) && path[len] == '/')
             rest = path + len + 1;
@@ -133,8 +140,6 @@ static char *stable_path(const char *path, const char *const *dirs, size_t count
             rest = "";
         if (!rest)
             continue;
-        const char *label = label_of(dirs[i], len);
-        size_t label_len = len - (size_t)(label - dirs[i]);
         size_t size = label_len + strlen(rest) + 2;
         char *out = malloc(size);
         if (out)
@@ -143,6 +148,26 @@ static char *stable_path(const char *path, const char *const *dirs, size_t count
         return out;
     }
     return path ? strdup(path) : NULL;
+}
+
+char *activity_sources_log_path(const char *stable, const char *dir)
+{
+    size_t len, label_len;
+    const char *label;
+    dir_label(dir, &len, &label, &label_len);
+    const char *rest = stable;
+    if (label_len) {
+        if (strncmp(stable, label, label_len) != 0 ||
+            (stable[label_len] != '/' && stable[label_len] != '\0'))
+            return NULL;
+        rest = stable + label_len + (stable[label_len] == '/');
+    }
+    size_t size = len + strlen(rest) + 2;
+    char *out = malloc(size);
+    if (out)
+        snprintf(out, size, "%.*s%s%s", (int)len, dir,
+                 *rest && !(len == 1 && dir[0] == '/') ? "/" : "", rest);
+    return out;
 }
 
 /* Renames the files scanned from `dir` (index first..) to their stable names. */

@@ -36,4 +36,11 @@ int activity_sources_build(json_t **out, const char **absent,
                            const struct activity_sources_options *options,
                            const struct evidence_snapshot *snapshot, struct diagnostics *d);
 
+/* Where a delivered log file the report names `stable` (a sources[].file or evidence "file" with
+ * origin "cloudtrail_dir") is on disk when `dir` is a --cloudtrail-dir value: the inverse of the
+ * naming above, the parent of `dir` joined with `stable`. NULL when `stable` does not begin with
+ * dir's last component (it is under another directory) or out of memory; else a fresh string
+ * the caller frees. `stable` must already be a safe relative path (no "..", not absolute). */
+char *activity_sources_log_path(const char *stable, const char *dir);
+
 #endif
