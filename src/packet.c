@@ -2,6 +2,7 @@
  * in packet.json and renames the directory into place; and verifies a packet later. Also the
  * ticket excerpt. It renders through render.h and never decides a status. */
 #include "packet.h"
+#include "activity_sources.h"
 #include "buf.h"
 #include "diag.h"
 #include "digest.h"
@@ -817,77 +818,219 @@ none:
     return NULL;
 }
 
-/* Every evidence reference must resolve to a snapshot file with the cited SHA-256. Each file is
- * hashed once however often it is cited, and reported once. */
-static int verify_evidence(struct verifier *v, json_t *report, const char *snapshot_dir,
-                           const char *packet_manifest_sha, struct packet_verify_result *result)
+/* The files evidence references resolve to, each hashed once and reported once: snapshot files
+ * by their path in the snapshot, and delivered CloudTrail log files (origin "cloudtrail_dir") by
+ * their name in the report, found under the parent of a --cloudtrail-dir (activity_sources.h). */
+struct evidence_files {
+    const char *snapshot_dir;
+    const char *const *cloudtrail_dirs;
+    size_t cloudtrail_dir_count;
+    json_t *hashes;       /* snapshot file → SHA-256 on disk, "" when missing */
+    json_t *reported;     /* snapshot file → true once a problem with it was reported */
+    json_t *log_hashes;   /* delivered log file → {"sha256": on disk or "", "path": where} */
+    json_t *log_reported; /* delivered log file → true once a problem with it was reported */
+    json_t *unchecked;    /* delivered log files named while no --cloudtrail-dir was given */
+};
+
+/* The SHA-256 of `path` ("" when it cannot be read). */
+static void hash_or_empty(char hex[DIGEST_SHA256_HEX_LEN + 1], const char *path)
+{
+    struct diagnostics ignored;
+    diag_init(&ignored);
+    if (!path || digest_file_sha256_hex(hex, NULL, path, &ignored) < 0)
+        hex[0] = '\0';
+    diag_free(&ignored);
+}
+
+/* Checks a snapshot file against the SHA-256 `expected` the report records for it. `control`
+ * and `resource` name the finding citing it; control NULL: activity.sources[source] read it. */
+static void check_snapshot_file(struct verifier *v, struct evidence_files *files, const char *file,
+                                const char *expected, const char *control, const char *resource,
+                                size_t source, struct packet_verify_result *result)
+{
+    json_t *known = json_object_get(files->hashes, file);
+    if (!known) {
+        char hex[DIGEST_SHA256_HEX_LEN + 1];
+        char *path = fs_join(files->snapshot_dir, file);
+        hash_or_empty(hex, path);
+        free(path);
+        known = json_string(hex);
+        json_object_set_new(files->hashes, file, known);
+        result->evidence_files++;
+    }
+    const char *actual = json_string_value(known);
+    if (!actual || strcmp(actual, expected) == 0 || json_object_get(files->reported, file))
+        return;
+    char *path = fs_join(files->snapshot_dir, file);
+    const char *name = path ? path : file;
+    if (*actual && control)
+        changed(v, name, "changed: SHA-256 is %s, the report cites %s (%s, %s)", actual, expected,
+                control, resource);
+    else if (*actual)
+        changed(v, name,
+                "changed: SHA-256 is %s, the report read it as %s (activity.sources[%zu]: the "
+                "activity counts rest on it)",
+                actual, expected, source);
+    else if (control)
+        changed(v, name, "missing: the report cites it (%s, %s)", control, resource);
+    else
+        changed(v, name, "missing: the report read it (activity.sources[%zu])", source);
+    free(path);
+    json_object_set_new(files->reported, file, json_true());
+}
+
+/* Checks a delivered CloudTrail log file, named as the report names it, against `expected`:
+ * it is looked for under the parent of each --cloudtrail-dir in turn, and the first that holds
+ * it is used. Without --cloudtrail-dir it is only counted. control NULL: as above. */
+static void check_log_file(struct verifier *v, struct evidence_files *files, const char *file,
+                           const char *expected, const char *control, const char *resource,
+                           size_t source, struct packet_verify_result *result)
+{
+    if (!files->cloudtrail_dir_count) {
+        json_object_set_new(files->unchecked, file, json_true());
+        return;
+    }
+    json_t *known = json_object_get(files->log_hashes, file);
+    if (!known) {
+        char hex[DIGEST_SHA256_HEX_LEN + 1] = "";
+        char *found = NULL;
+        for (size_t i = 0; !found && i < files->cloudtrail_dir_count; i++) {
+            char *path = activity_sources_log_path(file, files->cloudtrail_dirs[i]);
+            if (path && fs_exists(path))
+                found = path;
+            else
+                free(path);
+        }
+        hash_or_empty(hex, found);
+        known = json_pack("{s:s, s:s?}", "sha256", hex, "path", found);
+        free(found);
+        if (!known)
+            return;
+        json_object_set_new(files->log_hashes, file, known);
+        result->cloudtrail_files++;
+    }
+    const char *actual = string_or(known, "sha256", "");
+    const char *path = string_or(known, "path", file);
+    if (strcmp(actual, expected) == 0 || json_object_get(files->log_reported, file))
+        return;
+    if (*actual && control)
+        changed(v, path,
+                "changed: SHA-256 is %s, the report cites %s (%s, %s): the CloudTrail log file "
+                "changed after the report was made",
+                actual, expected, control, resource);
+    else if (*actual)
+        changed(v, path,
+                "changed: SHA-256 is %s, the report read it as %s (activity.sources[%zu]: the "
+                "activity counts rest on it)",
+                actual, expected, source);
+    else if (control)
+        changed(v, path,
+                "missing: the report cites it (%s, %s), and it is under none of the "
+                "--cloudtrail-dir given (the report names log files relative to the parent of "
+                "the directory given to 'report')",
+                control, resource);
+    else
+        changed(v, path,
+                "missing: the report read it (activity.sources[%zu]), and it is under none of the "
+                "--cloudtrail-dir given (the report names log files relative to the parent of "
+                "the directory given to 'report')",
+                source);
+    json_object_set_new(files->log_reported, file, json_true());
+}
+
+/* Every evidence reference must resolve to a file with the cited SHA-256: a snapshot file, or a
+ * delivered CloudTrail log file under a --cloudtrail-dir. So must every file activity.sources
+ * lists as read: a file read but not cited still shaped the activity counts. Each file is
+ * hashed once however often it is named, and reported once. */
+static int verify_evidence(struct verifier *v, json_t *report, const char *report_path,
+                           const char *packet_manifest_sha,
+                           const struct packet_verify_options *options,
+                           struct packet_verify_result *result)
 {
     size_t i, j, k;
     json_t *control, *finding, *item;
-    json_t *hashes = json_object(), *reported = json_object();
+    struct evidence_files files = {
+        .snapshot_dir = result->evidence_dir,
+        .cloudtrail_dirs = options->cloudtrail_dirs,
+        .cloudtrail_dir_count = options->cloudtrail_dir_count,
+        .hashes = json_object(),
+        .reported = json_object(),
+        .log_hashes = json_object(),
+        .log_reported = json_object(),
+        .unchecked = json_object(),
+    };
     int error = 0;
     char hex[DIGEST_SHA256_HEX_LEN + 1];
-    char *manifest = fs_join(snapshot_dir, "manifest.json");
-    if (!hashes || !reported || !manifest) {
+    char *manifest = fs_join(result->evidence_dir, "manifest.json");
+    if (!files.hashes || !files.reported || !files.log_hashes || !files.log_reported ||
+        !files.unchecked || !manifest) {
         error = oom(v->d);
         goto done;
     }
-    struct diagnostics ignored;
-    diag_init(&ignored);
-    if (digest_file_sha256_hex(hex, NULL, manifest, &ignored) < 0)
+    hash_or_empty(hex, manifest);
+    if (!*hex)
         changed(v, manifest, "missing: the evidence snapshot has no manifest");
     else if (packet_manifest_sha && strcmp(hex, packet_manifest_sha) != 0)
         changed(v, manifest, "changed: SHA-256 is %s, the packet was made from %s", hex,
                 packet_manifest_sha);
-    diag_free(&ignored);
     json_array_foreach(json_object_get(report, "controls"), i, control)
     {
         json_array_foreach(json_object_get(control, "findings"), j, finding)
         {
+            const char *id = string_or(control, "id", "?");
+            const char *resource = string_or(finding, "resource", "?");
             json_array_foreach(json_object_get(finding, "evidence"), k, item)
             {
                 const char *file = string_or(item, "file", NULL);
                 const char *expected = string_or(item, "sha256", "");
-                result->evidence_refs++;
-                if (!safe_relative_path(file)) {
-                    changed(v, PACKET_REPORT,
-                            "/controls/%zu/findings/%zu/evidence/%zu/file: '%s' leaves the "
-                            "snapshot",
-                            i, j, k, file ? file : "(missing)");
+                int delivered = strcmp(string_or(item, "origin", ""), "cloudtrail_dir") == 0;
+                if (delivered && !options->cloudtrail_dir_count) {
+                    if (file)
+                        json_object_set_new(files.unchecked, file, json_true());
                     continue;
                 }
-                json_t *known = json_object_get(hashes, file);
-                if (!known) {
-                    char *path = fs_join(snapshot_dir, file);
-                    diag_init(&ignored);
-                    int missing = !path || digest_file_sha256_hex(hex, NULL, path, &ignored) < 0;
-                    diag_free(&ignored);
-                    free(path);
-                    known = json_string(missing ? "" : hex);
-                    json_object_set_new(hashes, file, known);
-                    result->evidence_files++;
+                result->evidence_refs++;
+                if (!safe_relative_path(file)) {
+                    changed(v, report_path,
+                            "/controls/%zu/findings/%zu/evidence/%zu/file: '%s' leaves the %s", i,
+                            j, k, file ? file : "(missing)",
+                            delivered ? "--cloudtrail-dir" : "snapshot");
+                    continue;
                 }
-                const char *actual = json_string_value(known);
-                if (actual && strcmp(actual, expected) != 0 && !json_object_get(reported, file)) {
-                    char *path = fs_join(snapshot_dir, file);
-                    if (*actual)
-                        changed(v, path ? path : file,
-                                "changed: SHA-256 is %s, the report cites %s (%s, %s)", actual,
-                                expected, string_or(control, "id", "?"),
-                                string_or(finding, "resource", "?"));
-                    else
-                        changed(v, path ? path : file, "missing: the report cites it (%s, %s)",
-                                string_or(control, "id", "?"), string_or(finding, "resource", "?"));
-                    free(path);
-                    json_object_set_new(reported, file, json_true());
-                }
+                if (delivered)
+                    check_log_file(v, &files, file, expected, id, resource, 0, result);
+                else
+                    check_snapshot_file(v, &files, file, expected, id, resource, 0, result);
             }
         }
     }
+    json_array_foreach(json_object_get(json_object_get(report, "activity"), "sources"), i, item)
+    {
+        const char *file = string_or(item, "file", NULL);
+        const char *expected = string_or(item, "sha256", NULL);
+        /* Reports made before sources had an origin only listed delivered logs there; the
+         * checks read a missing origin the same way (checks_activity.c). */
+        int delivered = strcmp(string_or(item, "origin", "cloudtrail_dir"), "evidence") != 0;
+        if (!expected)
+            continue; /* unreadable when the report was made: nothing was read from it */
+        if (!safe_relative_path(file)) {
+            changed(v, report_path, "/activity/sources/%zu/file: '%s' leaves the %s", i,
+                    file ? file : "(missing)", delivered ? "--cloudtrail-dir" : "snapshot");
+            continue;
+        }
+        if (delivered)
+            check_log_file(v, &files, file, expected, NULL, NULL, i, result);
+        else
+            check_snapshot_file(v, &files, file, expected, NULL, NULL, i, result);
+    }
+    result->cloudtrail_unchecked = json_object_size(files.unchecked);
 done:
     free(manifest);
-    json_decref(hashes);
-    json_decref(reported);
+    json_decref(files.hashes);
+    json_decref(files.reported);
+    json_decref(files.log_hashes);
+    json_decref(files.log_reported);
+    json_decref(files.unchecked);
     return error;
 }
 
@@ -1138,6 +1281,13 @@ int packet_verify_from(struct packet_verify_result *result, const char *dir,
                            dir, snapshot);
         goto done;
     }
+    if (from_templates && options->cloudtrail_dir_count) {
+        error = diag_error(d, DDB_EUSAGE,
+                           "%s was made from templates ('%s'), which have no CloudTrail activity: "
+                           "verify it without --cloudtrail-dir",
+                           dir, snapshot);
+        goto done;
+    }
     if (from_templates) {
         error = verify_templates(&v, report, report_path, options, result);
         goto done;
@@ -1150,7 +1300,7 @@ int packet_verify_from(struct packet_verify_result *result, const char *dir,
                 snapshot, snapshot);
         goto done;
     }
-    if ((error = verify_evidence(&v, report, result->evidence_dir, manifest_sha, result)) < 0)
+    if ((error = verify_evidence(&v, report, report_path, manifest_sha, options, result)) < 0)
         goto done;
 done:
     if (error == 0 && v.problems)

@@ -54,12 +54,14 @@ int packet_ticket(struct buf *out, json_t *report, const char *control_id, const
 
 /* What `ddbaudit verify` checked, for its summary line. */
 struct packet_verify_result {
-    size_t files;          /* files listed in packet.json whose hash was recomputed */
-    size_t evidence_refs;  /* evidence references in report.json checked */
-    size_t evidence_files; /* distinct snapshot (or template) files among them */
-    char *evidence_dir;    /* the snapshot used (caller frees), or NULL */
-    int from_templates;    /* the packet was made by `report --template` */
-    int manifest_checked;  /* templates: the evidence manifest digest was recomputed */
+    size_t files;                /* files listed in packet.json whose hash was recomputed */
+    size_t evidence_refs;        /* evidence references in report.json checked */
+    size_t evidence_files;       /* distinct snapshot (or template) files among them */
+    char *evidence_dir;          /* the snapshot used (caller frees), or NULL */
+    int from_templates;          /* the packet was made by `report --template` */
+    int manifest_checked;        /* templates: the evidence manifest digest was recomputed */
+    size_t cloudtrail_files;     /* delivered CloudTrail log files hashed under --cloudtrail-dir */
+    size_t cloudtrail_unchecked; /* delivered log files the report names, no --cloudtrail-dir */
 };
 
 /* What to verify a packet against. A packet made from templates (`report --template`) has no
@@ -72,6 +74,11 @@ struct packet_verify_options {
     const char *const *templates;
     size_t template_count;
     const char *manifest_sha256; /* NULL unless templates are given */
+    /* --cloudtrail-dir values, as given to `report`: where the delivered CloudTrail log files
+     * (evidence and activity.sources entries with origin "cloudtrail_dir") are. None = those
+     * files are not checked, only counted (result->cloudtrail_unchecked). */
+    const char *const *cloudtrail_dirs;
+    size_t cloudtrail_dir_count;
 };
 
 /* Verifies the packet in `dir`: every file in packet.json has its SHA-256 and size, no file is
@@ -81,7 +88,8 @@ struct packet_verify_options {
  * evidence reference in the report resolves to a file of the evidence snapshot with the same
  * SHA-256. The snapshot is `evidence_dir`, or evidence/<inputs.snapshot> under the current
  * directory, or under the packet's grandparent (output/<snapshot>/../../evidence/<snapshot>).
- * Every problem is one diagnostic naming its file; the result is DDB_EINPUT if there was any. */
+ * Delivered CloudTrail log files are not in the snapshot: see packet_verify_from. Every problem is
+ * one diagnostic naming its file; the result is DDB_EINPUT if there was any. */
 int packet_verify(struct packet_verify_result *result, const char *dir, const char *evidence_dir,
                   struct diagnostics *d);
 
@@ -91,7 +99,13 @@ int packet_verify(struct packet_verify_result *result, const char *dir, const ch
  * file the report cites (as evidence or as a location) must exist with the SHA-256 the report
  * records for it, a located file must have a recorded SHA-256 unless it is among the given
  * templates, and with templates given every cited file must be one of them and the manifest
- * digests must agree. Giving --evidence for a template packet is DDB_EUSAGE. */
+ * digests must agree. Giving --evidence for a template packet is DDB_EUSAGE.
+ * A delivered CloudTrail log file (origin "cloudtrail_dir", cited by a finding or listed in
+ * activity.sources: a file read but not cited still shaped the counts) is looked for under the
+ * parent of each options->cloudtrail_dirs entry (activity_sources_log_path) and must exist with
+ * the SHA-256 the report records; each file is hashed once and reported once. Without
+ * cloudtrail_dirs such files are counted in result->cloudtrail_unchecked and not checked.
+ * cloudtrail_dirs for a template packet is DDB_EUSAGE (templates have no activity). */
 int packet_verify_from(struct packet_verify_result *result, const char *dir,
                        const struct packet_verify_options *options, struct diagnostics *d);
 void packet_verify_result_free(struct packet_verify_result *result);
