@@ -995,11 +995,12 @@ static void pitr_latest_restorable_time(void **state)
 {
     (void)state;
     struct fixture fx;
-    static const char *const shape =
-        "{\"ContinuousBackupsDescription\": {\"ContinuousBackupsStatus\": \"ENABLED\", "
-        "\"PointInTimeRecoveryDescription\": {\"PointInTimeRecoveryStatus\": \"%s\", "
-        "\"RecoveryPeriodInDays\": 35, \"EarliestRestorableDateTime\": "
-        "\"2026-08-27T09:25:00+00:00\", \"LatestRestorableDateTime\": %s}}}";
+/* A literal format (a macro, not a variable) so -Wformat-nonliteral holds at every -O level. */
+#define shape                                                                                      \
+    "{\"ContinuousBackupsDescription\": {\"ContinuousBackupsStatus\": \"ENABLED\", "                \
+    "\"PointInTimeRecoveryDescription\": {\"PointInTimeRecoveryStatus\": \"%s\", "                \
+    "\"RecoveryPeriodInDays\": 35, \"EarliestRestorableDateTime\": "                               \
+    "\"2026-08-27T09:25:00+00:00\", \"LatestRestorableDateTime\": %s}}}"
     char text[1024];
     /* Minutes before collection: Pass. */
     base(&fx);
@@ -1029,6 +1030,7 @@ static void pitr_latest_restorable_time(void **state)
     fx_call(&fx, R, "dynamodb", "DescribeContinuousBackups", "t1", text);
     fx_expect(fx_evaluate(&fx, "DDB-19", NULL), "table/t1", STATUS_REMEDIATE, "DISABLED");
     fx_free(&fx);
+#undef shape
 }
 
 /* Provisioned t1 with read and write scalable targets carrying these SuspendedState values
