@@ -1887,7 +1887,8 @@ static int evaluate_principal(struct policy_analysis *analysis, struct state *st
             if (record_push(records, &state->everyone_deny[t].items[k]) < 0)
                 return -1;
     }
-    qsort(records->items, records->count, sizeof(*records->items), record_order);
+    if (records->count > 1)
+        qsort(records->items, records->count, sizeof(*records->items), record_order);
 
     int has_boundary = p->boundary != NULL;
     struct accum all_acc;

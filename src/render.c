@@ -980,7 +980,8 @@ static int object_rows(struct view_builder *vb, json_t **out, json_t *object, co
     if ((n && !names) || !rows)
         goto fail;
     json_object_foreach(object, name, value) names[k++] = name;
-    qsort(names, n, sizeof(*names), compare_names);
+    if (n > 1) /* qsort must not be given a NULL array, even empty */
+        qsort(names, n, sizeof(*names), compare_names);
     for (k = 0; k < n; k++) {
         json_t *member = json_object_get(object, names[k]);
         json_t *row = json_is_object(member) ? json_copy(member) : json_object();

@@ -45,6 +45,8 @@ def main():
         checks += 1
         if done.returncode not in (0, 1):
             return [f"run exited {done.returncode}:\n{done.stdout}{done.stderr}"], checks
+        if not os.path.exists(os.path.join(out, "report.json")):
+            return [f"run exited {done.returncode} without a report:\n{done.stderr}"], checks
         with open(os.path.join(out, "report.json")) as f:
             report = json.load(f)
         manifest = h.load_manifest(snapshot)
