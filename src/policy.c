@@ -2244,7 +2244,10 @@ int policy_input_from_snapshot(struct policy_input *input, const struct evidence
  *              "describe": [...]},                -- which actions each group holds
  *   "tables": [{"arn", "resource_policy": bool, "transport_enforced": bool}],
  *   "statements": [{"policy", "source", "via", "statement", "sid", "effect", "file",
- *                   "pointer", "conditions": [{kind, operator, key, values}]}],
+ *                   "pointer", "conditions": [{kind, operator, key, values}],
+ *                   "groups": ["read", "write", "admin", "describe"]}],
+ *                                                  -- the groups its actions fall in: a row's
+ *                                                     cell cites the row's statements of its group
  *   "principals": [{                              -- only principals with DynamoDB access
  *       "arn", "name", "type": "user"|"role"|"external"|"public"|"service",
  *       "all_tables": cell | null,                -- access on every table
@@ -2334,6 +2337,16 @@ static json_t *grant_json(struct matrix *m, const struct policy_principal *p,
         json_object_set_new(out, "pointer", json_string(pointer));
     if (g->statement->condition)
         json_object_set_new(out, "conditions", policy_condition_json(g->statement->condition));
+    /* The action groups its actions fall in, so each cell of a row can cite only the statements
+     * behind that cell. It depends on the statement alone, not on the table or the principal. */
+    json_t *groups = json_array();
+    for (int k = 0; groups && k < POLICY_MATRIX_GROUPS; k++) {
+        struct policy_action_set in_group =
+            set_and(g->statement->dynamodb_actions, m->group_sets[k]);
+        if (!policy_action_set_empty(&in_group))
+            json_array_append_new(groups, matrix_string(m, group_names[k]));
+    }
+    json_object_set_new(out, "groups", groups ? groups : json_array());
     return out;
 }
 

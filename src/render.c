@@ -1004,6 +1004,7 @@ fail:
 #define ACCESS_GROUPS 3 /* the matrix's columns: read, write, admin (describe is in "actions") */
 
 static const char *const access_groups[ACCESS_GROUPS] = {"read", "write", "admin"};
+#define ACCESS_DENY (1u << ACCESS_GROUPS) /* in access_builder.statement_groups */
 
 static const struct word_label principal_types[] = {
     {"user", "IAM user"},          {"role", "IAM role"},       {"external", "Other account"},
@@ -1019,8 +1020,13 @@ static const struct word_label statement_sources[] = {
 
 struct access_builder {
     json_t *statements; /* the view's statements, shared by every row that cites them */
-    json_t *states[2];  /* {state, label, is_allowed|is_conditional}, shared by every cell */
+    json_t *states[2];  /* {state, label, is_allowed|is_conditional}, copied into each cell */
     json_t *no_access;  /* {state: "none", label: "None", is_none} */
+    /* Per statement: bit g set when its actions fall in access_groups[g] (its "groups") and
+     * ACCESS_DENY when it denies; its citation in a cell as the first ({ref, anchor}) and as a
+     * later one (separator ", "), shared by every cell that cites it. */
+    unsigned char *statement_groups;
+    json_t *cites_first, *cites_later;
     size_t rows;
 };
 
@@ -1083,25 +1089,8 @@ static int access_row(struct view_builder *vb, struct access_builder *ab, json_t
     }
     if (json_object_set_new(row, "grants", grants) < 0)
         return oom(vb);
-    for (int g = 0; g < ACCESS_GROUPS; g++) {
-        json_t *value = json_object_get(cell, access_groups[g]);
-        const char *state = json_string_value(value);
-        json_t *shown = !value || json_is_null(value)                ? json_incref(ab->no_access)
-                        : state && strcmp(state, "allowed") == 0     ? json_incref(ab->states[0])
-                        : state && strcmp(state, "conditional") == 0 ? json_incref(ab->states[1])
-                                                                     : NULL;
-        if (!shown) { /* a state this renderer does not know: shown as written */
-            buf_reset(&vb->text);
-            if (!(shown = json_pack("{s:s, s:b}", "state", "other", "is_other", 1)) ||
-                put_value(&vb->text, value) < 0 || render_set_string(shown, "label", &vb->text)) {
-                json_decref(shown);
-                return oom(vb);
-            }
-        }
-        if (json_object_set_new(row, access_groups[g], shown) < 0)
-            return oom(vb);
-    }
-    json_array_foreach(json_object_get(cell, "statements"), i, reference)
+    json_t *references = json_object_get(cell, "statements");
+    json_array_foreach(references, i, reference)
     {
         json_t *statement =
             json_is_integer(reference)
@@ -1110,6 +1099,47 @@ static int access_row(struct view_builder *vb, struct access_builder *ab, json_t
         if (!statement || json_integer_value(reference) < 0)
             return shape_error(vb, pointer, "cites a statement that access.statements lacks");
         if (json_array_append(grants, statement) < 0)
+            return oom(vb);
+    }
+    for (int g = 0; g < ACCESS_GROUPS; g++) {
+        json_t *value = json_object_get(cell, access_groups[g]);
+        const char *state = json_string_value(value);
+        json_t *shown = !value || json_is_null(value)            ? json_copy(ab->no_access)
+                        : state && strcmp(state, "allowed") == 0 ? json_copy(ab->states[0])
+                        : state && strcmp(state, "conditional") == 0
+                            ? json_copy(ab->states[1])
+                            : json_pack("{s:s, s:b}", "state", "other", "is_other", 1);
+        if (!shown || json_object_set_new(row, access_groups[g], shown) < 0)
+            return oom(vb); /* json_object_set_new released `shown` */
+        json_t *cites = json_array();
+        if (!cites || json_object_set_new(shown, "cites", cites) < 0)
+            return oom(vb);
+        if (json_is_true(json_object_get(shown, "is_other"))) { /* a state this renderer does
+                                                                   not know: shown as written */
+            buf_reset(&vb->text);
+            if (put_value(&vb->text, value) < 0 || render_set_string(shown, "label", &vb->text))
+                return oom(vb);
+        }
+        /* The cell cites the row's statements whose actions fall in its group: the Allows that
+         * grant them and the Denys that narrow them. A Deny where nothing of the group is
+         * allowed narrows nothing and is not cited. */
+        int granted = 0;
+        json_array_foreach(references, i, reference)
+        {
+            unsigned char groups = ab->statement_groups[json_integer_value(reference)];
+            granted |= (groups & (1u << g)) && !(groups & ACCESS_DENY);
+        }
+        json_array_foreach(references, i, reference)
+        {
+            size_t at = (size_t)json_integer_value(reference);
+            if (!granted || !(ab->statement_groups[at] & (1u << g)))
+                continue;
+            json_t *cite =
+                json_array_get(json_array_size(cites) ? ab->cites_later : ab->cites_first, at);
+            if (json_array_append(cites, cite) < 0)
+                return oom(vb);
+        }
+        if (json_object_set_new(shown, "has_cites", json_boolean(json_array_size(cites))) < 0)
             return oom(vb);
     }
     size_t table_count = json_array_size(tables);
@@ -1220,12 +1250,39 @@ static int view_access(struct view_builder *vb, json_t *view, json_t *report)
         error = oom(vb);
         goto done;
     }
-    json_array_foreach(json_object_get(access, "statements"), i, item)
+    json_t *statements = json_object_get(access, "statements");
+    ab.cites_first = json_array();
+    ab.cites_later = json_array();
+    ab.statement_groups = calloc(json_array_size(statements) + 1, 1);
+    if (!ab.cites_first || !ab.cites_later || !ab.statement_groups) {
+        error = oom(vb);
+        goto done;
+    }
+    json_array_foreach(statements, i, item)
     {
-        json_t *statement = NULL;
+        json_t *statement = NULL, *group;
+        size_t k;
         if ((error = access_statement(vb, &statement, item, i)) < 0)
             goto done;
         if (json_array_append_new(ab.statements, statement) < 0) {
+            error = oom(vb);
+            goto done;
+        }
+        if (strcmp(string_of(item, "effect"), "Deny") == 0)
+            ab.statement_groups[i] |= (unsigned char)ACCESS_DENY;
+        json_array_foreach(json_object_get(item, "groups"), k, group)
+        {
+            for (int g = 0; g < ACCESS_GROUPS; g++)
+                if (json_is_string(group) &&
+                    strcmp(json_string_value(group), access_groups[g]) == 0)
+                    ab.statement_groups[i] |= (unsigned char)(1u << g);
+        }
+        json_t *ref = json_object_get(statement, "ref"),
+               *anchor = json_object_get(statement, "anchor");
+        if (json_array_append_new(ab.cites_first, json_pack("{s:O, s:O, s:s}", "ref", ref, "anchor",
+                                                            anchor, "separator", "")) < 0 ||
+            json_array_append_new(ab.cites_later, json_pack("{s:O, s:O, s:s}", "ref", ref, "anchor",
+                                                            anchor, "separator", ", ")) < 0) {
             error = oom(vb);
             goto done;
         }
@@ -1289,6 +1346,9 @@ done:
     json_decref(ab.states[0]);
     json_decref(ab.states[1]);
     json_decref(ab.no_access);
+    json_decref(ab.cites_first);
+    json_decref(ab.cites_later);
+    free(ab.statement_groups);
     return error;
 }
 

@@ -649,6 +649,117 @@ static void test_access_matrix_states_what_it_cannot_see(void **state)
     fx_free(&fx);
 }
 
+/* ---- the access matrix's cells cite their own statements ---- */
+
+/* The groups of access.statements[at] as "read write ..." (a static buffer). */
+static const char *statement_groups(json_t *access, json_t *position)
+{
+    static char text[64];
+    json_t *statement =
+        json_array_get(json_object_get(access, "statements"), (size_t)json_integer_value(position));
+    json_t *group;
+    size_t i;
+    text[0] = '\0';
+    assert_non_null(statement);
+    json_array_foreach(json_object_get(statement, "groups"), i, group)
+    {
+        size_t used = strlen(text);
+        snprintf(text + used, sizeof(text) - used, "%s%s", used ? " " : "",
+                 json_string_value(group));
+    }
+    return text;
+}
+
+/* The Sids of the statements of `row` whose groups include `group`, as "A B" (static buffer):
+ * the statements a cell of that group cites. */
+static const char *cell_sids(json_t *access, json_t *row, const char *group)
+{
+    static char text[128];
+    json_t *position;
+    size_t i;
+    text[0] = '\0';
+    json_array_foreach(json_object_get(row, "statements"), i, position)
+    {
+        char groups[80];
+        snprintf(groups, sizeof(groups), " %s ", statement_groups(access, position));
+        char wanted[32];
+        snprintf(wanted, sizeof(wanted), " %s ", group);
+        if (!strstr(groups, wanted))
+            continue;
+        json_t *statement = json_array_get(json_object_get(access, "statements"),
+                                           (size_t)json_integer_value(position));
+        size_t used = strlen(text);
+        snprintf(text + used, sizeof(text) - used, "%s%s", used ? " " : "",
+                 json_string_value(json_object_get(statement, "sid")));
+    }
+    return text;
+}
+
+#define CELL_ROLE(name, statements)                                                                \
+    ", {\"Path\": \"/\", \"RoleName\": \"" name "\", \"Arn\": \"arn:aws:iam::" ACCT ":role/" name  \
+    "\", \"RolePolicyList\": [{\"PolicyName\": \"" name "\", \"PolicyDocument\": {\"Version\": "   \
+    "\"2012-10-17\", \"Statement\": [" statements "]}}], \"AttachedManagedPolicies\": []}"
+
+static json_t *principal_named(json_t *access, const char *name)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(access, "principals"), i, p)
+    {
+        if (!strcmp(json_string_value(json_object_get(p, "name")), name))
+            return p;
+    }
+    fail_msg("no principal %s in the access matrix", name);
+    return NULL;
+}
+
+static void test_access_matrix_cells_cite_their_statements(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx, NULL);
+    details(&fx, NULL,
+            CELL_ROLE("reader-writer",
+                      "{\"Sid\": \"ReadOnly\", \"Effect\": \"Allow\", \"Action\": "
+                      "[\"dynamodb:GetItem\", \"dynamodb:Query\"], \"Resource\": \"*\"}, "
+                      "{\"Sid\": \"WriteOnly\", \"Effect\": \"Allow\", \"Action\": "
+                      "\"dynamodb:PutItem\", \"Resource\": \"*\"}")
+                CELL_ROLE("no-delete",
+                          "{\"Sid\": \"Everything\", \"Effect\": \"Allow\", \"Action\": "
+                          "\"dynamodb:*\", \"Resource\": \"*\"}, {\"Sid\": \"KeepTables\", "
+                          "\"Effect\": \"Deny\", \"Action\": \"dynamodb:DeleteTable\", "
+                          "\"Resource\": \"*\"}"));
+    fx_evaluate(&fx, "DDB-03", AS_OF);
+    json_t *access = fx.results->access;
+    assert_non_null(access);
+
+    /* One read-only and one write statement: each cell cites only its own. */
+    json_t *row = json_object_get(principal_named(access, "reader-writer"), "all_tables");
+    assert_string_equal(json_string_value(json_object_get(row, "read")), "allowed");
+    assert_string_equal(json_string_value(json_object_get(row, "write")), "allowed");
+    assert_null(json_object_get(row, "admin"));
+    assert_int_equal(json_array_size(json_object_get(row, "statements")), 2);
+    assert_string_equal(cell_sids(access, row, "read"), "ReadOnly");
+    assert_string_equal(cell_sids(access, row, "write"), "WriteOnly");
+    assert_string_equal(cell_sids(access, row, "admin"), "");
+    assert_string_equal(
+        statement_groups(access, json_array_get(json_object_get(row, "statements"), 0)), "read");
+    assert_string_equal(
+        statement_groups(access, json_array_get(json_object_get(row, "statements"), 1)), "write");
+
+    /* A Deny of DeleteTable narrows admin only: admin cites it beside the Allow, read and write
+     * cite the Allow alone. */
+    row = json_object_get(principal_named(access, "no-delete"), "all_tables");
+    assert_string_equal(json_string_value(json_object_get(row, "admin")), "allowed");
+    assert_null(strstr(json_string_value(json_object_get(row, "actions")), "DeleteTable "));
+    assert_string_equal(cell_sids(access, row, "read"), "Everything");
+    assert_string_equal(cell_sids(access, row, "write"), "Everything");
+    assert_string_equal(cell_sids(access, row, "admin"), "Everything KeepTables");
+    assert_string_equal(
+        statement_groups(access, json_array_get(json_object_get(row, "statements"), 1)), "admin");
+    fx_free(&fx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -667,6 +778,7 @@ int main(void)
         cmocka_unit_test(test_unused_broad_grants),
         cmocka_unit_test(test_unseen_resource_policies_are_review),
         cmocka_unit_test(test_access_matrix_states_what_it_cannot_see),
+        cmocka_unit_test(test_access_matrix_cells_cite_their_statements),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

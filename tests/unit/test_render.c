@@ -788,8 +788,39 @@ static void test_access_html(void **state)
      * conditional Deny; the analysts' group statement is named with its Sid; states are words. */
     assert_non_null(strstr(access, "<strong>All tables</strong>"));
     assert_non_null(strstr(access, "<td class=\"grant grant-conditional\"><strong>Conditional"
-                                   "</strong></td>"));
+                                   "</strong> (<a href=\"#access-s2\">S2</a>, <a "
+                                   "href=\"#access-s3\">S3</a>)</td>"));
     assert_non_null(strstr(access, "<td class=\"grant grant-allowed\"><strong>Allowed</strong>"));
+    /* Each cell cites exactly its own statements, linked to their rows: the Allows of its group
+     * and the Denys that narrow them (S3, the orders table's VPC endpoint Deny, covers reads and
+     * writes); S11 (ListTables) and a Deny where nothing of the group is allowed are not cited. */
+    const char *none = "<td class=\"grant grant-none\"><span class=\"muted\">None</span></td>";
+    char expected[1024];
+    snprintf(expected, sizeof(expected),
+             "<td class=\"grant grant-allowed\"><strong>Allowed</strong> (<a "
+             "href=\"#access-s9\">S9</a>, <a href=\"#access-s3\">S3</a>)</td><td class=\"grant "
+             "grant-conditional\"><strong>Conditional</strong> (<a href=\"#access-s9\">S9</a>, <a "
+             "href=\"#access-s3\">S3</a>)</td><td class=\"grant grant-allowed\"><strong>Allowed"
+             "</strong> (<a href=\"#access-s9\">S9</a>)</td>");
+    assert_non_null(strstr(access, expected));
+    snprintf(expected, sizeof(expected),
+             "%s%s<td class=\"grant grant-allowed\"><strong>Allowed</strong> (<a "
+             "href=\"#access-s10\">S10</a>)</td>",
+             none, none);
+    assert_int_equal(count_substring(access, expected), 3); /* ci-deployer's three rows */
+    snprintf(expected, sizeof(expected),
+             "<td class=\"grant grant-conditional\"><strong>Conditional</strong> (<a "
+             "href=\"#access-s5\">S5</a>, <a href=\"#access-s6\">S6</a>, <a "
+             "href=\"#access-s7\">S7</a>, <a href=\"#access-s3\">S3</a>)</td><td class=\"grant "
+             "grant-conditional\"><strong>Conditional</strong> (<a href=\"#access-s5\">S5</a>, <a "
+             "href=\"#access-s6\">S6</a>, <a href=\"#access-s7\">S7</a>, <a "
+             "href=\"#access-s3\">S3</a>)</td>%s",
+             none);
+    assert_non_null(strstr(access, expected));
+    /* The auditor role's statements grant only describe and account actions: no cell cites. */
+    assert_null(strstr(access, ">S12</a>)"));
+    assert_null(strstr(access, ">S13</a>)"));
+    assert_null(strstr(access, ">S11</a>)"));
     assert_non_null(strstr(access, "<span class=\"effect effect-deny\">Deny</span> <span "
                                    "class=\"conditional\">with conditions</span>"));
     assert_non_null(strstr(access, "statement 0 (Sid ReadAnyTable)"));
@@ -868,6 +899,18 @@ static void test_sections_xml(void **state)
                      statement_references(report));
     assert_non_null(strstr(xml, "<grant all_tables=\"true\" read=\"allowed\" write=\"none\" "
                                 "admin=\"none\" transport_enforced=\"false\">"));
+    /* Every grant has its three cells, each citing (by IDREF) exactly its own statements. */
+    assert_int_equal(count_substring(xml, "<cell group=\""), 3 * access_rows(report));
+    assert_non_null(strstr(xml, "<cell group=\"read\" state=\"conditional\"><cite "
+                                "ref=\"access-s2\"/><cite ref=\"access-s3\"/></cell>\n"
+                                "          <cell group=\"write\" state=\"none\"></cell>\n"
+                                "          <cell group=\"admin\" state=\"none\"></cell>"));
+    assert_non_null(strstr(xml, "<cell group=\"read\" state=\"allowed\"><cite "
+                                "ref=\"access-s9\"/><cite ref=\"access-s3\"/></cell>\n"
+                                "          <cell group=\"write\" state=\"conditional\"><cite "
+                                "ref=\"access-s9\"/><cite ref=\"access-s3\"/></cell>\n"
+                                "          <cell group=\"admin\" state=\"allowed\"><cite "
+                                "ref=\"access-s9\"/></cell>"));
     assert_non_null(strstr(xml, "<source id=\"activity-f1\" status=\"ok\" sha256=\""));
     assert_non_null(strstr(xml, "<source file_ref=\"activity-f"));
     assert_non_null(strstr(xml, "<concern>table_deleted</concern>"));
@@ -902,7 +945,11 @@ static void test_sections_markdown_confluence(void **state)
         count_substring(access, "\n| "),
         6 + access_rows(report) +
             json_array_size(json_object_get(json_object_get(report, "access"), "statements")) + 5);
-    assert_non_null(strstr(access, "| **Conditional** |"));
+    /* Each cell cites exactly its own statements. */
+    assert_non_null(strstr(access, "| **Conditional** (S2, S3) | None | None |"));
+    assert_non_null(strstr(access, "| **Allowed** (S9, S3) | **Conditional** (S9, S3) | "
+                                   "**Allowed** (S9) |"));
+    assert_non_null(strstr(access, "| None | None | **Allowed** (S10) |"));
     assert_non_null(strstr(access, "**Deny** *with conditions*"));
     assert_non_null(strstr(activity, "| F1 | cloudtrail/records/AWSLogs/"));
     assert_non_null(strstr(activity, "F5: cloudtrail/lookup/lookup\\-events\\-dynamodb\\.json"));
@@ -916,7 +963,10 @@ static void test_sections_markdown_confluence(void **state)
     assert_int_equal(
         count_substring(access, "<th rowspan=\""),
         json_array_size(json_object_get(json_object_get(report, "access"), "principals")));
-    assert_non_null(strstr(access, "<td><strong>Conditional</strong></td>"));
+    assert_non_null(strstr(access, "<td><strong>Conditional</strong> (S2, S3)</td><td>None</td>"
+                                   "<td>None</td>"));
+    assert_non_null(strstr(access, "<td>None</td><td>None</td><td><strong>Allowed</strong> "
+                                   "(S10)</td>"));
     free(access);
     assert_non_null(strstr(body, "<h3>Log files read</h3>"));
     free(body);
