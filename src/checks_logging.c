@@ -17,13 +17,34 @@ struct trail {
     const struct evidence_call *selectors; /* GetEventSelectors in the home region */
 };
 
+/* Says once per control that some trails were not judged. More than `max` unique trails cannot
+ * occur under CloudTrail's quota (5 per region), but a snapshot is input: if it lists more, the
+ * report must not read as if every trail had been looked at. Leaving a trail out can only hide a
+ * trail that would have helped, never make a Pass. */
+static void note_trails_not_judged(struct check_context *ctx, size_t dropped, size_t max)
+{
+    char text[256];
+    snprintf(text, sizeof(text),
+             "%zu trail%s beyond the first %zu in the snapshot's DescribeTrails answers were not "
+             "judged",
+             dropped, dropped == 1 ? "" : "s", max);
+    size_t i;
+    json_t *note;
+    json_array_foreach(ctx->result->notes, i, note)
+    {
+        if (json_is_string(note) && !strcmp(json_string_value(note), text))
+            return;
+    }
+    result_add_note(ctx->result, "%s", text);
+}
+
 /* Unique trails across every region's DescribeTrails (shadow copies of a multi-region trail
  * appear in each region), in ARN order. Missing DescribeTrails adds a Review per region. */
 static size_t collect_trails(struct check_context *ctx, struct trail *out, size_t max,
                              int require_calls)
 {
     const struct evidence_snapshot *s = ctx->evidence;
-    size_t count = 0;
+    size_t count = 0, dropped = 0;
     for (size_t r = 0; r < s->region_count; r++) {
         char scope[256];
         check_region_scope(ctx, s->regions[r], scope, sizeof(scope));
@@ -40,7 +61,7 @@ static size_t collect_trails(struct check_context *ctx, struct trail *out, size_
             const char *arn = json_string_value(json_object_get(trail, "TrailARN"));
             const char *home = json_string_value(json_object_get(trail, "HomeRegion"));
             const char *name = json_string_value(json_object_get(trail, "Name"));
-            if (!arn || !home || !name || count == max)
+            if (!arn || !home || !name)
                 continue;
             int seen = 0;
             for (size_t k = 0; k < count && !seen; k++)
@@ -48,6 +69,10 @@ static size_t collect_trails(struct check_context *ctx, struct trail *out, size_
                                arn);
             if (seen)
                 continue;
+            if (count == max) {
+                dropped++;
+                continue;
+            }
             /* Prefer the description from the home region's own answer. */
             out[count] = (struct trail){
                 trail, call, i, evidence_find(s, home, "cloudtrail", "GetTrailStatus", name),
@@ -55,6 +80,8 @@ static size_t collect_trails(struct check_context *ctx, struct trail *out, size_
             count++;
         }
     }
+    if (dropped)
+        note_trails_not_judged(ctx, dropped, max);
     return count;
 }
 
@@ -241,7 +268,7 @@ static int logs_table_data_events(const struct trail *t, const char *table_arn, 
     return 0;
 }
 
-#define MAX_TRAILS 64
+#define MAX_TRAILS 256 /* CloudTrail allows 5 per region */
 
 /* How many of the account's tables the trail's selectors record data events for. */
 static void count_data_event_coverage(struct check_context *ctx, const struct trail *t,

@@ -3,6 +3,8 @@
  * makes it Review (fail closed). */
 #include "snapshot_fixture.h"
 
+#include "buf.h"
+
 #define R "eu-west-1"
 #define TABLE_ARN "arn:aws:dynamodb:eu-west-1:111122223333:table/t1"
 #define KEY_ID "1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -426,6 +428,35 @@ static void auditing(void **state)
     fx_error(&fx, R, "cloudtrail", "DescribeTrails", NULL, "AccessDeniedException");
     fx_expect(fx_evaluate(&fx, "DDB-16", NULL), "eu-west-1:111122223333:*", STATUS_REVIEW,
               "denied");
+    fx_free(&fx);
+}
+
+/* A DescribeTrails answer with more trails than the check keeps (CloudTrail's quota never allows
+ * it, but a snapshot is input): the report says some were not judged. */
+static void too_many_trails_are_noted(void **state)
+{
+    (void)state;
+    struct fixture fx;
+    base(&fx);
+    struct buf list;
+    buf_init(&list, 0);
+    buf_puts(&list, "{\"trailList\": [");
+    for (int i = 0; i < 300; i++)
+        buf_printf(&list,
+                   "%s{\"Name\": \"t%03d\", \"TrailARN\": "
+                   "\"arn:aws:cloudtrail:eu-west-1:111122223333:trail/t%03d\", "
+                   "\"HomeRegion\": \"eu-west-1\", \"IsMultiRegionTrail\": false}",
+                   i ? ", " : "", i, i);
+    buf_puts(&list, "]}");
+    fx_call(&fx, R, "cloudtrail", "DescribeTrails", NULL, buf_cstr(&list));
+    buf_free(&list);
+    struct control_result *r = fx_evaluate(&fx, "DDB-16", NULL);
+    int noted = 0;
+    for (size_t i = 0; i < json_array_size(r->notes); i++)
+        noted |= strstr(json_string_value(json_array_get(r->notes, i)),
+                        "44 trails beyond the first 256") != NULL;
+    assert_true(noted);
+    assert_int_not_equal(r->status, STATUS_PASS);
     fx_free(&fx);
 }
 
@@ -997,8 +1028,8 @@ static void pitr_latest_restorable_time(void **state)
     struct fixture fx;
 /* A literal format (a macro, not a variable) so -Wformat-nonliteral holds at every -O level. */
 #define shape                                                                                      \
-    "{\"ContinuousBackupsDescription\": {\"ContinuousBackupsStatus\": \"ENABLED\", "                \
-    "\"PointInTimeRecoveryDescription\": {\"PointInTimeRecoveryStatus\": \"%s\", "                \
+    "{\"ContinuousBackupsDescription\": {\"ContinuousBackupsStatus\": \"ENABLED\", "               \
+    "\"PointInTimeRecoveryDescription\": {\"PointInTimeRecoveryStatus\": \"%s\", "                 \
     "\"RecoveryPeriodInDays\": 35, \"EarliestRestorableDateTime\": "                               \
     "\"2026-08-27T09:25:00+00:00\", \"LatestRestorableDateTime\": %s}}}"
     char text[1024];
@@ -1110,6 +1141,7 @@ int main(void)
         cmocka_unit_test(vpc_endpoints),
         cmocka_unit_test(dax),
         cmocka_unit_test(auditing),
+        cmocka_unit_test(too_many_trails_are_noted),
         cmocka_unit_test(alerting),
         cmocka_unit_test(data_plane),
         cmocka_unit_test(attested_controls),
