@@ -8,8 +8,9 @@
 
 struct diagnostics;
 
-#define REPORT_SCHEMA_MAX_ERRORS 50 /* a broken report gets this many diagnostics, then one more   \
-                                     */
+#define REPORT_SCHEMA_MAX_ERRORS                                                                   \
+    50 /* a broken report gets this many diagnostics, then one more                                \
+        */
 
 /* Checks required fields, types, statuses, SHA-256 and date formats, and that no object has a
  * field the schema does not name. Each problem is a diagnostic "file: /json/pointer: ..." (file

@@ -15,13 +15,15 @@ static void seal_records_outcomes_and_parameters(void **state)
     fx_error(&fx, "eu-west-1", "dynamodb", "GetResourcePolicy", "a@stream",
              "AccessDeniedException");
     fx_error(&fx, "eu-west-1", "kms", "DescribeKey", "k1", "InternalFailure");
-    struct evidence_seal_options o = {.account = FX_ACCOUNT, .collected_at = "2026-10-01T00:00:00Z"};
+    struct evidence_seal_options o = {.account = FX_ACCOUNT,
+                                      .collected_at = "2026-10-01T00:00:00Z"};
     assert_int_equal(evidence_seal(fx.dir, &o, &fx.d), 0);
     assert_int_equal(evidence_open(&fx.snapshot, fx.dir, &fx.d), 0);
     const struct evidence_snapshot *s = fx.snapshot;
     assert_int_equal(s->call_count, 5);
     assert_int_equal(s->region_count, 1);
-    const struct evidence_call *c = evidence_find(s, "eu-west-1", "dynamodb", "GetResourcePolicy", "a");
+    const struct evidence_call *c =
+        evidence_find(s, "eu-west-1", "dynamodb", "GetResourcePolicy", "a");
     assert_int_equal(c->outcome, EVIDENCE_NOT_FOUND);
     assert_string_equal(json_string_value(json_object_get(c->parameters, "ResourceArn")),
                         "arn:aws:dynamodb:eu-west-1:111122223333:table/a");
@@ -57,7 +59,8 @@ static void manifest_round_trips_byte_for_byte(void **state)
     fx_init(&fx);
     fx_call(&fx, "us-east-1", "dynamodb", "ListTables", NULL, "{\"TableNames\": []}");
     fx_call(&fx, "global", "iam", "GetAccountSummary", NULL, "{\"SummaryMap\": {}}");
-    struct evidence_seal_options o = {.account = FX_ACCOUNT, .collected_at = "2026-10-01T00:00:00Z",
+    struct evidence_seal_options o = {.account = FX_ACCOUNT,
+                                      .collected_at = "2026-10-01T00:00:00Z",
                                       .period = "2026-07-01..2026-09-30"};
     assert_int_equal(evidence_seal(fx.dir, &o, &fx.d), 0);
     char manifest[300];
@@ -86,7 +89,8 @@ static void expect_refused(const char *bytes, size_t len, const char *words)
     struct fixture fx;
     fx_init(&fx);
     fx_call(&fx, "eu-west-1", "dynamodb", "ListTables", NULL, "{\"TableNames\": []}");
-    struct evidence_seal_options o = {.account = FX_ACCOUNT, .collected_at = "2026-10-01T00:00:00Z"};
+    struct evidence_seal_options o = {.account = FX_ACCOUNT,
+                                      .collected_at = "2026-10-01T00:00:00Z"};
     assert_int_equal(evidence_seal(fx.dir, &o, &fx.d), 0);
     /* Replace the file and patch its hash and size, as an attacker who edits both would. */
     char path[512];
@@ -98,8 +102,10 @@ static void expect_refused(const char *bytes, size_t len, const char *words)
     s->regions = calloc(2, sizeof(char *));
     s->regions[0] = strdup("eu-west-1");
     s->region_count = 1;
-    struct evidence_call call = {.service = "dynamodb", .operation = "ListTables",
-                                 .region = "eu-west-1", .outcome = EVIDENCE_OK,
+    struct evidence_call call = {.service = "dynamodb",
+                                 .operation = "ListTables",
+                                 .region = "eu-west-1",
+                                 .outcome = EVIDENCE_OK,
                                  .path = FX_ACCOUNT "/eu-west-1/dynamodb/ListTables.json",
                                  .size = len};
     digest_sha256_hex(bytes, len, call.sha256);
