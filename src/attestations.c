@@ -115,7 +115,6 @@ static int load_artifacts(const struct yaml_file *file, yaml_document_t *doc, ya
 int attestations_load(struct attestation_set **out, const char *path, const struct catalog *catalog,
                       struct diagnostics *d)
 {
-    static const char *const top_keys[] = {"attestations", NULL};
     static const char *const keys[] = {"control",     "resource", "statement",
                                        "attested_by", "date",     "max_age_days",
                                        "artifacts",   "regions",  NULL};
@@ -127,24 +126,10 @@ int attestations_load(struct attestation_set **out, const char *path, const stru
     struct attestation_set *set = calloc(1, sizeof(*set));
     set->file = strdup(path);
     digest_sha256_hex(file.text, file.len, set->sha256);
-    if (file.count != 1) {
-        error = diag_error_at(d, DDB_EINPUT, path, 1, 1, 1,
-                              "expected one YAML document with an 'attestations' list");
+    yaml_node_t *list = NULL;
+    if ((error = yamlfile_top_list(&file, "attestations", "the attestations file", &list, d)) < 0)
         goto done;
-    }
     yaml_document_t *doc = &file.documents[0];
-    yaml_node_t *root = yaml_document_get_root_node(doc);
-    if (root->type != YAML_MAPPING_NODE) {
-        error = yamlfile_error(&file, root, d, "expected a mapping with an 'attestations' list");
-        goto done;
-    }
-    if ((error = yamlfile_check_keys(&file, doc, root, top_keys, "the attestations file", d)) < 0)
-        goto done;
-    yaml_node_t *list = yamlfile_get(doc, root, "attestations");
-    if (!list || list->type != YAML_SEQUENCE_NODE) {
-        error = yamlfile_error(&file, list ? list : root, d, "'attestations' must be a list");
-        goto done;
-    }
     size_t n = (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
     set->items = calloc(n ? n : 1, sizeof(*set->items));
     for (yaml_node_item_t *item = list->data.sequence.items.start;

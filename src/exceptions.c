@@ -40,7 +40,6 @@ static char *copy_string(const struct yaml_file *file, yaml_document_t *doc, yam
 int exceptions_load(struct exception_set **out, const char *path, const struct catalog *catalog,
                     struct diagnostics *d)
 {
-    static const char *const top_keys[] = {"exceptions", NULL};
     static const char *const keys[] = {"control", "resource", "ticket", "approved_by",
                                        "reason",  "expires",  NULL};
     static const char *const ticket_keys[] = {"id", "url", NULL};
@@ -52,24 +51,10 @@ int exceptions_load(struct exception_set **out, const char *path, const struct c
     struct exception_set *set = calloc(1, sizeof(*set));
     set->file = strdup(path);
     digest_sha256_hex(file.text, file.len, set->sha256);
-    if (file.count != 1) {
-        error = diag_error_at(d, DDB_EINPUT, path, 1, 1, 1,
-                              "expected one YAML document with an 'exceptions' list");
+    yaml_node_t *list = NULL;
+    if ((error = yamlfile_top_list(&file, "exceptions", "the exceptions file", &list, d)) < 0)
         goto done;
-    }
     yaml_document_t *doc = &file.documents[0];
-    yaml_node_t *root = yaml_document_get_root_node(doc);
-    if (root->type != YAML_MAPPING_NODE) {
-        error = yamlfile_error(&file, root, d, "expected a mapping with an 'exceptions' list");
-        goto done;
-    }
-    if ((error = yamlfile_check_keys(&file, doc, root, top_keys, "the exceptions file", d)) < 0)
-        goto done;
-    yaml_node_t *list = yamlfile_get(doc, root, "exceptions");
-    if (!list || list->type != YAML_SEQUENCE_NODE) {
-        error = yamlfile_error(&file, list ? list : root, d, "'exceptions' must be a list");
-        goto done;
-    }
     size_t n = (size_t)(list->data.sequence.items.top - list->data.sequence.items.start);
     set->items = calloc(n ? n : 1, sizeof(*set->items));
     for (yaml_node_item_t *item = list->data.sequence.items.start;

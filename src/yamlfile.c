@@ -235,3 +235,25 @@ int yamlfile_string(const struct yaml_file *file, yaml_document_t *doc, yaml_nod
     *out = value;
     return 0;
 }
+
+int yamlfile_top_list(const struct yaml_file *file, const char *key, const char *what,
+                      yaml_node_t **list, struct diagnostics *d)
+{
+    *list = NULL;
+    if (file->count != 1)
+        return diag_error_at(d, DDB_EINPUT, file->path, 1, 1, 1,
+                             "expected one YAML document with an '%s' list", key);
+    yaml_document_t *doc = &file->documents[0];
+    yaml_node_t *root = yaml_document_get_root_node(doc);
+    if (root->type != YAML_MAPPING_NODE)
+        return yamlfile_error(file, root, d, "expected a mapping with an '%s' list", key);
+    const char *const top_keys[] = {key, NULL};
+    int error = yamlfile_check_keys(file, doc, root, top_keys, what, d);
+    if (error < 0)
+        return error;
+    yaml_node_t *node = yamlfile_get(doc, root, key);
+    if (!node || node->type != YAML_SEQUENCE_NODE)
+        return yamlfile_error(file, node ? node : root, d, "'%s' must be a list", key);
+    *list = node;
+    return 0;
+}

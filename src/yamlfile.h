@@ -38,6 +38,12 @@ const char *yamlfile_scalar(const yaml_node_t *node);
 int yamlfile_check_keys(const struct yaml_file *file, yaml_document_t *doc, yaml_node_t *mapping,
                         const char *const *known, const char *what, struct diagnostics *d);
 
+/* The shape of exceptions.yaml and attestations.yaml: one document, a mapping whose only key is
+ * `key`, holding a list. Sets *list to that sequence node, or records the error (`what` names
+ * the file in messages, e.g. "the exceptions file") and returns DDB_EINPUT. */
+int yamlfile_top_list(const struct yaml_file *file, const char *key, const char *what,
+                      yaml_node_t **list, struct diagnostics *d);
+
 /* Converts a node to JSON: plain scalars become integers, reals, booleans or null when they
  * read as such (YAML 1.2 core schema); quoted scalars stay strings. Returns a new reference. */
 json_t *yamlfile_to_json(yaml_document_t *doc, yaml_node_t *node);
